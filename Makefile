@@ -1,0 +1,36 @@
+# Two entry points (see README):
+#   make demo  -> set up .venv if missing, run the default exclusion scan (plots, CSV/JSON, workspaces)
+#   make test  -> set up .venv if missing, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= results
+
+.PHONY: demo test venv validate benchmark workspaces clean
+
+$(BIN)/kinmix: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --prefer-binary -e ".[test,pdf]"
+	touch $(BIN)/kinmix
+
+venv: $(BIN)/kinmix
+
+demo: venv
+	$(BIN)/kinmix scan --width narrow,wide --out $(OUT)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+validate: venv
+	$(BIN)/python validation/run_all.py
+
+benchmark: venv
+	$(BIN)/python benchmarks/bench_scan.py
+
+workspaces: venv
+	$(BIN)/kinmix scan --width narrow,wide --out workspaces/default_scan --no-plot
+	$(BIN)/python workspaces/refresh.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info src/*.egg-info

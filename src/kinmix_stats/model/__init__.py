@@ -1,0 +1,29 @@
+"""The vector-boson model: exact diagonalisation, couplings, widths, conventions and U(1)' charges."""
+
+from .charges import FAMILIES, NAMED_MODELS, U1Charges, charge_family, dark_photon_charges, named_model
+from .conventions import chi_from_epsilon, epsilon_from_chi, epsilon_from_epsilon_gamma, epsilon_gamma_from_epsilon
+from .dark_sector import DiracDarkMatter
+from .spectrum import NoZPrimeStateError, diagonalise, solve_mx2, zprime_window
+from .vector_boson import BOSONS, CHANNELS, DarkPhoton, ZPrime
+
+__all__ = [
+    "BOSONS",
+    "CHANNELS",
+    "FAMILIES",
+    "NAMED_MODELS",
+    "DarkPhoton",
+    "DiracDarkMatter",
+    "NoZPrimeStateError",
+    "U1Charges",
+    "ZPrime",
+    "charge_family",
+    "chi_from_epsilon",
+    "dark_photon_charges",
+    "diagonalise",
+    "epsilon_from_chi",
+    "epsilon_from_epsilon_gamma",
+    "epsilon_gamma_from_epsilon",
+    "named_model",
+    "solve_mx2",
+    "zprime_window",
+]

@@ -1,0 +1,114 @@
+"""U(1)' charges of the SM fermions: the generation-independent families of the PDG Z' review.
+
+Source: M.-C. Chen, B. A. Dobrescu, S. Willocq, "Z'-boson searches", PDG review (rev. Jan. 2016),
+Table 1 (seed 004). Charges are given for the left-handed doublets Q = (u_L, d_L), L = (nu_L, e_L)
+and the right-handed singlets u_R, d_R, e_R, with a free rational parameter x:
+
+=========  ======  =========  ===========  ===========
+field      B-xL    10+x5bar   d-xu         q+xu
+=========  ======  =========  ===========  ===========
+Q          1/3     1/3        0            1/3
+u_R        1/3     -1/3       -x/3         x/3
+d_R        1/3     -x/3       1/3          (2-x)/3
+L          -x      x/3        (-1+x)/3     -1
+e_R        -x      -1/3       x/3          -(2+x)/3
+=========  ======  =========  ===========  ===========
+
+Named points (same review, text under Table 1): B-L (x=1 of B-xL), chi (x=-3), psi (x=1) and eta
+(x=-1/2) of 10+x5bar; R (x=1) and I (x=0) of d-xu. The sequential Z' (SSM) has the couplings of the
+SM Z: z_L = T3 - s_W^2 Q, z_R = -s_W^2 Q with g_z = g / c_W.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._checks import check_choice, check_finite
+from ..inputs.fermions import Fermion
+
+__all__ = ["U1Charges", "charge_family", "named_model", "NAMED_MODELS", "FAMILIES", "dark_photon_charges"]
+
+
+@dataclass(frozen=True)
+class U1Charges:
+    """U(1)' charges of one SM generation (generation independent).
+
+    ``q``, ``u``, ``d``, ``l``, ``e`` are the charges of Q_L, u_R, d_R, L_L, e_R; ``nu_r`` that of a
+    right-handed neutrino (not part of the SM spectrum; used only in anomaly checks).
+    """
+
+    q: float = 0.0
+    u: float = 0.0
+    d: float = 0.0
+    l: float = 0.0
+    e: float = 0.0
+    nu_r: float = 0.0
+    label: str = "custom"
+
+    def __post_init__(self) -> None:
+        for name in ("q", "u", "d", "l", "e", "nu_r"):
+            check_finite(f"charge {name}", getattr(self, name))
+
+    def chiral(self, fermion: Fermion) -> tuple[float, float]:
+        """(z_L, z_R) of ``fermion`` (z_R = 0 for SM neutrinos, which have no right-handed field)."""
+        if fermion.is_quark:
+            return self.q, (self.u if fermion.charge > 0 else self.d)
+        if fermion.is_neutrino:
+            return self.l, 0.0
+        return self.l, self.e
+
+    def anomalies(self, n_generations: int = 3) -> dict[str, float]:
+        """Gauge and gravitational anomaly coefficients (all vanish for an anomaly-free U(1)').
+
+        Sums over the left-handed Weyl fields of ``n_generations`` generations: Q (3 colours x 2),
+        L (2), and the conjugates u^c, d^c (3 each), e^c and nu^c (charges -z, hypercharges -Y), with
+        Y(Q)=1/6, Y(u)=2/3, Y(d)=-1/3, Y(L)=-1/2, Y(e)=-1, Y(nu)=0 (Q = T3 + Y).
+        """
+        q, u, d, l, e, n = self.q, self.u, self.d, self.l, self.e, self.nu_r
+        per_generation = {
+            "SU3^2 U1'": 2 * q - u - d,
+            "SU2^2 U1'": 3 * q + l,
+            "Y^2 U1'": q / 6 + l / 2 - 4 * u / 3 - d / 3 - e,
+            "Y U1'^2": q**2 - l**2 - 2 * u**2 + d**2 + e**2,
+            "U1'^3": 6 * q**3 + 2 * l**3 - 3 * u**3 - 3 * d**3 - e**3 - n**3,
+            "grav U1'": 6 * q + 2 * l - 3 * u - 3 * d - e - n,
+        }
+        return {k: n_generations * v for k, v in per_generation.items()}
+
+
+def charge_family(family: str, x: float) -> U1Charges:
+    """Charges of a PDG Table 1 family ("B-xL", "10+x5bar", "d-xu", "q+xu") for parameter ``x``."""
+    check_choice("charge family", family, FAMILIES)
+    x = check_finite("x", x)
+    if family == "B-xL":
+        return U1Charges(q=1 / 3, u=1 / 3, d=1 / 3, l=-x, e=-x, nu_r=-x, label=f"B-xL(x={x:g})")
+    if family == "10+x5bar":
+        return U1Charges(q=1 / 3, u=-1 / 3, d=-x / 3, l=x / 3, e=-1 / 3, label=f"10+x5bar(x={x:g})")
+    if family == "d-xu":
+        return U1Charges(q=0.0, u=-x / 3, d=1 / 3, l=(-1 + x) / 3, e=x / 3, label=f"d-xu(x={x:g})")
+    # q+xu = (2(x-1)/3) Y + ((4-x)/3) (B-L): anomaly free with one nu_R of charge (x-4)/3 per generation.
+    return U1Charges(q=1 / 3, u=x / 3, d=(2 - x) / 3, l=-1.0, e=-(2 + x) / 3, nu_r=(x - 4) / 3, label=f"q+xu(x={x:g})")
+
+
+FAMILIES = ("B-xL", "10+x5bar", "d-xu", "q+xu")
+NAMED_MODELS = {
+    "B-L": ("B-xL", 1.0),
+    "chi": ("10+x5bar", -3.0),
+    "psi": ("10+x5bar", 1.0),
+    "eta": ("10+x5bar", -0.5),
+    "R": ("d-xu", 1.0),
+    "I": ("d-xu", 0.0),
+}
+
+
+def named_model(name: str) -> U1Charges:
+    """Charges of a named U(1)' point of the PDG review ("B-L", "chi", "psi", "eta", "R", "I")."""
+    check_choice("Z' model", name, NAMED_MODELS)
+    family, x = NAMED_MODELS[name]
+    charges = charge_family(family, x)
+    return U1Charges(**{**charges.__dict__, "label": name})
+
+
+def dark_photon_charges() -> U1Charges:
+    """A pure dark photon: no SM fermion carries U(1)' charge."""
+    return U1Charges(label="dark_photon")

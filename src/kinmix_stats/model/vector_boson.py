@@ -1,0 +1,259 @@
+"""Public model classes: a general ``ZPrime`` and the pure kinetic-mixing ``DarkPhoton``.
+
+Both give physical masses, chiral couplings of A, Z and Z' to every SM fermion and to the dark
+current, and partial and total widths, from the exact diagonalisation in :mod:`.spectrum`.
+Inputs can be scalars (attributes are floats) or 1-d arrays of masses (attributes are arrays).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+
+import numpy as np
+
+from .._checks import check_choice, check_finite, check_in_range
+from ..inputs.fermions import FERMIONS, QUARKS, get_fermion
+from ..inputs.sm import SMParameters, alpha_s_running
+from .charges import U1Charges, dark_photon_charges
+from .dark_sector import DarkWidthSpec, dark_widths, parse_width
+from .spectrum import NoZPrimeStateError, diagonalise, solve_mx2, zprime_window
+from .widths import fermion_width, ww_width, zh_width
+
+__all__ = ["ZPrime", "DarkPhoton", "BOSONS", "CHANNELS"]
+
+BOSONS = ("A", "Z", "Zp")
+_BOSON_INDEX = {"A": 0, "Z": 1, "Zp": 2}
+CHANNELS = tuple(FERMIONS) + ("hadrons", "WW", "Zh", "dark")
+EPSILON_MAX = 0.5 * math.pi  # the kinetic matrix is positive definite only for |sin eps| < 1
+
+
+class ZPrime:
+    """A new neutral vector boson mixed with the SM neutral gauge bosons.
+
+    Parameters
+    ----------
+    mass: Z' mass in GeV, physical (default) or Lagrangian (``mass_is_lagrangian=True``); scalar or 1-d array.
+    epsilon: kinetic mixing in Hook et al.'s convention, L > -(sin eps/2) F'B (arXiv:1006.0973 Eq. 1), |eps| < pi/2.
+    gx: U(1)' gauge coupling g_X (g_z of the PDG review).
+    charges: U(1)' charges of the SM fermions (:class:`~kinmix_stats.model.charges.U1Charges`); default none.
+    delta_m2: Z0-X mass mixing dM^2 in GeV^2 (PDG review text above Eq. 2).
+    width: dark-sector width: "narrow", "wide" (Gamma_dark = 0.01 m_Z', arXiv:1006.0973 Eq. 13),
+        a dark width in GeV, or ``DiracDarkMatter(alpha_d, m_chi)``.
+    sm: tree-level SM parameters (default :class:`~kinmix_stats.inputs.SMParameters`).
+    mass_is_lagrangian: interpret ``mass`` as the Lagrangian mass m_X.
+    on_invalid: "raise" (default) raises :class:`NoZPrimeStateError` where no Z'-like state of the
+        requested physical mass exists; "mask" keeps such array entries as NaN with ``valid`` False.
+    """
+
+    def __init__(
+        self,
+        mass,
+        epsilon: float = 0.0,
+        *,
+        gx: float = 0.0,
+        charges: U1Charges | None = None,
+        delta_m2: float = 0.0,
+        width: DarkWidthSpec = "narrow",
+        sm: SMParameters | None = None,
+        mass_is_lagrangian: bool = False,
+        on_invalid: str = "raise",
+    ) -> None:
+        self.sm = SMParameters() if sm is None else sm
+        if not isinstance(self.sm, SMParameters):
+            raise ValueError(f"sm must be an SMParameters instance, got {type(self.sm).__name__}")
+        self._scalar = np.ndim(mass) == 0
+        masses = np.atleast_1d(np.asarray(mass, dtype=float)) if _numeric(mass) else None
+        if masses is None or masses.ndim != 1 or masses.size == 0:
+            raise ValueError(f"mass must be a positive number or 1-d array of them (GeV), got {mass!r}")
+        bad = ~np.isfinite(masses) | (masses <= 0)
+        if np.any(bad):
+            raise ValueError(f"mass must be finite and > 0 GeV (accepted range (0, inf)), got {float(masses[bad][0])!r}")
+        self.epsilon = check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+        self.gx = check_finite("gx", gx)
+        self.delta_m2 = check_finite("delta_m2", delta_m2)
+        self.charges = dark_photon_charges() if charges is None else charges
+        if not isinstance(self.charges, U1Charges):
+            raise ValueError(f"charges must be a U1Charges instance, got {type(self.charges).__name__}")
+        self.width_spec = parse_width(width)
+        check_choice("on_invalid", on_invalid, ("raise", "mask"))
+        self.mass_is_lagrangian = bool(mass_is_lagrangian)
+        self.requested_mass = masses
+
+        if self.mass_is_lagrangian:
+            mx2, valid = masses**2, np.ones(masses.shape, dtype=bool)
+        else:
+            mx2, valid = solve_mx2(self.sm, masses, self.epsilon, self.delta_m2)
+        if not np.all(valid) and on_invalid == "raise":
+            lo, hi = zprime_window(self.sm, self.epsilon, self.delta_m2)
+            bad_mass = float(masses[~valid][0])
+            raise NoZPrimeStateError(
+                f"no Z'-like eigenstate of physical mass {bad_mass!r} GeV exists for epsilon={self.epsilon!r}, "
+                f"delta_m2={self.delta_m2!r} GeV^2: accepted masses are outside the window "
+                f"({lo[0]:.4f}, {hi[0]:.4f}) GeV around m_Z0={self.sm.mz0} GeV"
+            )
+        self.valid = valid
+        self._mx2 = mx2
+        self._diag = diagonalise(self.sm, self.epsilon, np.where(valid, mx2, 0.0), self.delta_m2)
+
+    # ------------------------------------------------------------------ helpers
+    def _out(self, arr):
+        arr = np.where(self.valid, arr, np.nan) if np.ndim(arr) == 1 else arr
+        return float(arr[0]) if self._scalar else arr
+
+    @staticmethod
+    def _boson(boson: str) -> int:
+        return _BOSON_INDEX[check_choice("boson", boson, BOSONS)]
+
+    # ------------------------------------------------------------------ spectrum
+    @property
+    def mz(self):
+        """Physical Z mass (GeV)."""
+        return self._out(self._diag.masses[:, 1])
+
+    @property
+    def mzp(self):
+        """Physical Z' mass (GeV)."""
+        return self._out(self._diag.masses[:, 2])
+
+    @property
+    def mx(self):
+        """Lagrangian (Stueckelberg) mass of the X field (GeV)."""
+        return self._out(np.sqrt(self._mx2))
+
+    def mass(self, boson: str):
+        """Physical mass of "A" (0), "Z" or "Zp" in GeV."""
+        return self._out(self._diag.masses[:, self._boson(boson)])
+
+    @property
+    def xi(self):
+        """Hook et al.'s mixing angle xi (arXiv:1006.0973 Eqs. 5-6)."""
+        return self._out(self._diag.xi)
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """(N, 3, 3) matrix R: (B, W3, X)_gauge = R (A, Z, Z')_mass."""
+        return self._diag.rotation
+
+    def z0_fraction(self, boson: str):
+        """Squared Z0^ component of an eigenstate (> 1/2 for the Z by construction)."""
+        return self._out(self._diag.z0_fraction[:, self._boson(boson)])
+
+    # ------------------------------------------------------------------ couplings
+    @cached_property
+    def _chiral(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3, n_f) left and right couplings of (A, Z, Z') to every fermion in FERMIONS order."""
+        sm, r = self.sm, self._diag.rotation
+        gl, gr = [], []
+        for f in FERMIONS.values():
+            z_l, z_r = self.charges.chiral(f)
+            cl = r[:, 0, :] * sm.g_prime * f.y_left + r[:, 1, :] * sm.g * f.t3 + r[:, 2, :] * self.gx * z_l
+            cr = r[:, 0, :] * sm.g_prime * f.y_right + r[:, 2, :] * self.gx * z_r
+            if f.is_neutrino:
+                cr = np.zeros_like(cr)
+            gl.append(cl)
+            gr.append(cr)
+        return np.stack(gl, axis=-1), np.stack(gr, axis=-1)
+
+    def chiral_couplings(self, boson: str, fermion: str):
+        """(g_L, g_R): L = V_mu fbar gamma^mu (g_L P_L + g_R P_R) f."""
+        k = self._boson(boson)
+        j = list(FERMIONS).index(get_fermion(fermion).name)
+        gl, gr = self._chiral
+        return self._out(gl[:, k, j]), self._out(gr[:, k, j])
+
+    def couplings(self, boson: str, fermion: str):
+        """(g_V, g_A) with L = V_mu fbar gamma^mu (g_V - g_A gamma5) f."""
+        gl, gr = self.chiral_couplings(boson, fermion)
+        return 0.5 * (gl + gr), 0.5 * (gl - gr)
+
+    def vector_axial_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3, n_f) arrays of g_V and g_A for (A, Z, Z') and every fermion (FERMIONS order)."""
+        gl, gr = self._chiral
+        return 0.5 * (gl + gr), 0.5 * (gl - gr)
+
+    def dark_coupling(self, boson: str):
+        """X component R_X,V of an eigenstate: its coupling to the dark current in units of g_D."""
+        return self._out(self._diag.rotation[:, 2, self._boson(boson)])
+
+    # ------------------------------------------------------------------ widths
+    @cached_property
+    def _widths(self) -> dict[str, np.ndarray]:
+        """(N, 3) partial widths for each channel."""
+        sm, d = self.sm, self._diag
+        masses = d.masses
+        gv, ga = self.vector_axial_all()
+        out: dict[str, np.ndarray] = {}
+        k_qcd = 1.0 + alpha_s_running(masses, sm.alpha_s_mz, sm.mz0) / math.pi
+        for j, f in enumerate(FERMIONS.values()):
+            k = k_qcd if f.is_quark else 1.0
+            out[f.name] = fermion_width(masses, gv[:, :, j], ga[:, :, j], f.mass, f.n_colour, k)
+        out["hadrons"] = sum(out[q] for q in QUARKS)
+        g_ww = sm.g * d.rotation[:, 1, :]
+        out["WW"] = ww_width(masses, g_ww, sm.mw0)
+        a = sm.cw * d.rotation[:, 1, :] - sm.sw * d.rotation[:, 0, :]  # Z0 components
+        g_hzv = 2.0 * sm.mz0**2 / sm.vev * a[:, 1:2] * a
+        zh = zh_width(masses, g_hzv, masses[:, 1:2], sm.mh)
+        zh[:, :2] = 0.0  # only Z' -> Z h
+        out["Zh"] = zh
+        out["dark"] = dark_widths(self.width_spec, masses, d.rotation[:, 2, :])
+        out["dark"][:, 0] = 0.0
+        return out
+
+    def partial_width(self, boson: str, channel: str):
+        """Partial width (GeV) of "Z" or "Zp" into a fermion name, "hadrons", "WW", "Zh" or "dark"."""
+        k = self._boson(boson)
+        check_choice("decay channel", channel, CHANNELS)
+        return self._out(self._widths[channel][:, k])
+
+    def total_width(self, boson: str):
+        """Total width (GeV): all fermions (with thresholds and K_QCD), WW, Zh and the dark sector."""
+        k = self._boson(boson)
+        w = self._widths
+        total = sum(w[f][:, k] for f in FERMIONS) + w["WW"][:, k] + w["Zh"][:, k] + w["dark"][:, k]
+        return self._out(total)
+
+    def branching_ratio(self, boson: str, channel: str):
+        """Branching ratio of ``boson`` into ``channel``."""
+        return self.partial_width(boson, channel) / self.total_width(boson)
+
+    def __repr__(self) -> str:
+        m = self.requested_mass[0] if self._scalar else f"array[{self.requested_mass.size}]"
+        return f"{type(self).__name__}(mass={m}, epsilon={self.epsilon}, gx={self.gx}, charges={self.charges.label}, width={self.width_spec!r})"
+
+
+class DarkPhoton(ZPrime):
+    """A dark photon: a new U(1) kinetically mixed with hypercharge, no SM charges (arXiv:1006.0973 Eq. 1).
+
+    ``DarkPhoton(mass=50.0, epsilon=0.02, width="wide")``; ``mass`` is the physical Z' mass in GeV.
+    """
+
+    def __init__(
+        self,
+        mass,
+        epsilon: float,
+        width: DarkWidthSpec = "narrow",
+        sm: SMParameters | None = None,
+        *,
+        mass_is_lagrangian: bool = False,
+        on_invalid: str = "raise",
+    ) -> None:
+        super().__init__(
+            mass,
+            epsilon,
+            gx=0.0,
+            charges=None,
+            delta_m2=0.0,
+            width=width,
+            sm=sm,
+            mass_is_lagrangian=mass_is_lagrangian,
+            on_invalid=on_invalid,
+        )
+
+
+def _numeric(value) -> bool:
+    try:
+        arr = np.asarray(value)
+    except Exception:  # pragma: no cover - defensive
+        return False
+    return arr.dtype.kind in "iuf"

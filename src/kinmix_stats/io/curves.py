@@ -1,0 +1,380 @@
+"""Writers and readers for :class:`~kinmix_stats.results.LimitCurve`: CSV, JSON, HEPData YAML, ROOT.
+
+Formats
+-------
+* **CSV** — exactly the columns ``mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,
+  eps95_exp_p2,eps95_chi2``; no comment lines, ``\\n`` line ends. Floats are written with ``repr``
+  (shortest string that round-trips exactly), NaN as an empty cell. Width, status and metadata are not
+  in the CSV (fixed columns); they are in the JSON.
+* **JSON** — :meth:`LimitCurve.to_dict` plus a format tag and the ε definition, fixed key order,
+  metadata keys sorted, NaN as ``null``: identical curves give byte-identical files.
+* **HEPData** — one table per width written by ``hepdata_lib`` (``Submission.create_files``), values
+  unrounded.
+* **ROOT** — per width a directory with a TTree ``limits`` (one branch per CSV column, NaN kept),
+  one ``TGraph`` per limit column (NaN points dropped, a TGraph has no gaps), and ``TObjString``s
+  ``status_json`` and ``metadata_json``.
+
+Every writer is atomic (``io.atomic``) and returns the path it wrote. Every ε is in the curve's
+convention, Hook et al.'s by default: L ⊃ −(sin ε/2) F′_{μν} B^{μν}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve
+from .atomic import atomic_write_json, atomic_write_text, check_output_dir
+
+__all__ = [
+    "CSV_HEADER",
+    "JSON_FORMAT",
+    "EPSILON_DEFINITIONS",
+    "DEFAULT_REACTION",
+    "write_limits_csv",
+    "read_limits_csv",
+    "write_limits_json",
+    "read_limits_json",
+    "write_hepdata",
+    "write_root",
+    "read_root",
+]
+
+#: The exact header line of the limits CSV.
+CSV_HEADER = ",".join(CURVE_COLUMNS)
+#: Format tag and version stored in every JSON file.
+JSON_FORMAT = "kinmix_stats.limit_curve"
+JSON_FORMAT_VERSION = 1
+#: Human-readable definition of each ε convention, written into every output.
+EPSILON_DEFINITIONS: dict[str, str] = {
+    "hook": "Hook, Izaguirre, Wacker (arXiv:1006.0973) eps: L > -(sin eps / 2) F'_{mu nu} B^{mu nu}",
+    "epsilon_gamma": "photon-like eps_gamma: the Z' couples as eps_gamma * e * Q at m_Z' << m_Z",
+    "chi": "PDG Z' review chi = sin(eps): L > -(chi / 2) B_{mu nu} Z'^{mu nu}",
+}
+#: Reaction qualifier used in HEPData output unless the caller or ``curve.metadata['reaction']`` gives one.
+DEFAULT_REACTION = "E+ E- --> F FBAR and P P --> L+ L- X (electroweak precision fit)"
+
+_METHOD = {
+    "eps95_obs": ("observed", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_exp": ("expected (median)", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_exp_m2": ("expected -2 sigma", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_exp_m1": ("expected -1 sigma", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_exp_p1": ("expected +1 sigma", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_exp_p2": ("expected +2 sigma", "CLs, q~mu test statistic, asymptotic"),
+    "eps95_chi2": ("observed (chi2 cross-check)", "Delta chi2 = 3.84 (Hook et al. Eq. 17, E_min filter Eq. 19)"),
+}
+_ROOT_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def _fmt(value: float) -> str:
+    """Lossless, deterministic text for one float: ``repr``; NaN → empty cell."""
+    return "" if math.isnan(value) else repr(float(value))
+
+
+def _definition(convention: str) -> str:
+    return EPSILON_DEFINITIONS[convention]
+
+
+# --------------------------------------------------------------------------------------------- CSV
+def write_limits_csv(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
+    """Write the numeric columns of ``curve`` to ``path`` as CSV (header :data:`CSV_HEADER`)."""
+    if not isinstance(curve, LimitCurve):
+        raise ValueError(f"write_limits_csv expects a LimitCurve, got {type(curve).__name__}")
+    cols = [curve.column(c).tolist() for c in CURVE_COLUMNS]
+    lines = [CSV_HEADER]
+    lines += [",".join(_fmt(col[i]) for col in cols) for i in range(len(curve))]
+    return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_limits_csv(
+    path: str | os.PathLike[str],
+    *,
+    width: str,
+    model: str = "dark_photon",
+    convention: str = "hook",
+    status: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> LimitCurve:
+    """Read a CSV written by :func:`write_limits_csv` into a :class:`LimitCurve`.
+
+    The CSV carries neither width nor status, so ``width`` is required and ``status`` defaults to
+    ``"not recorded (read from CSV)"`` for every point (the JSON keeps the real status).
+    ``metadata`` defaults to ``{"source_file": <path>}``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"limits CSV {str(p)!r} does not exist")
+    with p.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or ",".join(rows[0]) != CSV_HEADER:
+        got = ",".join(rows[0]) if rows else "<empty file>"
+        raise ValueError(f"{p}: line 1: header must be exactly {CSV_HEADER!r}, got {got!r}")
+    data: dict[str, list[float]] = {c: [] for c in CURVE_COLUMNS}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != len(CURVE_COLUMNS):
+            raise ValueError(f"{p}: line {lineno}: expected {len(CURVE_COLUMNS)} cells, got {len(row)}: {row!r}")
+        for name, cell in zip(CURVE_COLUMNS, row):
+            try:
+                data[name].append(float("nan") if cell == "" else float(cell))
+            except ValueError as err:
+                raise ValueError(f"{p}: line {lineno}: column {name}: not a number: {cell!r}") from err
+    n = len(data["mass_gev"])
+    return LimitCurve(
+        width=width,
+        model=model,
+        convention=convention,
+        status=tuple(status) if status is not None else ("not recorded (read from CSV)",) * n,
+        metadata=metadata if metadata is not None else {"source_file": str(p)},
+        **{c: np.asarray(v, dtype=float) for c, v in data.items()},
+    )
+
+
+# -------------------------------------------------------------------------------------------- JSON
+def _json_document(curve: LimitCurve) -> dict[str, Any]:
+    body = curve.to_dict()
+    doc: dict[str, Any] = {
+        "format": JSON_FORMAT,
+        "format_version": JSON_FORMAT_VERSION,
+        "confidence_level": 0.95,
+        "epsilon_definition": _definition(curve.convention),
+    }
+    doc.update(body)
+    return doc
+
+
+def write_limits_json(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
+    """Write ``curve`` (columns, status, metadata) as deterministic JSON to ``path``."""
+    if not isinstance(curve, LimitCurve):
+        raise ValueError(f"write_limits_json expects a LimitCurve, got {type(curve).__name__}")
+    return atomic_write_json(path, _json_document(curve), indent=2)
+
+
+def read_limits_json(path: str | os.PathLike[str]) -> LimitCurve:
+    """Read a file written by :func:`write_limits_json`."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"limits JSON {str(p)!r} does not exist")
+    doc = json.loads(p.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
+        raise ValueError(f"{p}: not a {JSON_FORMAT} document (format={doc.get('format') if isinstance(doc, dict) else None!r})")
+    if doc.get("format_version") != JSON_FORMAT_VERSION:
+        raise ValueError(f"{p}: format_version {doc.get('format_version')!r} not supported (expected {JSON_FORMAT_VERSION})")
+    try:
+        return LimitCurve.from_dict(doc)
+    except ValueError as err:
+        raise ValueError(f"{p}: {err}") from err
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _check_curves(curves: LimitCurve | Iterable[LimitCurve], where: str) -> list[LimitCurve]:
+    items = [curves] if isinstance(curves, LimitCurve) else list(curves)
+    if not items:
+        raise ValueError(f"{where}: no curves given")
+    for c in items:
+        if not isinstance(c, LimitCurve):
+            raise ValueError(f"{where}: expected LimitCurve objects, got {type(c).__name__}")
+        if len(c) == 0:
+            raise ValueError(f"{where}: curve for width {c.width!r} has no points")
+    widths = [c.width for c in items]
+    dupes = sorted({w for w in widths if widths.count(w) > 1})
+    if dupes:
+        raise ValueError(f"{where}: more than one curve for width(s) {dupes}; one table/directory per width")
+    return items
+
+
+@contextlib.contextmanager
+def _chdir(path: Path) -> Iterator[None]:
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+# ----------------------------------------------------------------------------------------- HEPData
+def _hepdata_table(curve: LimitCurve, reaction: str) -> Any:
+    from hepdata_lib import Table, Variable
+
+    table = Table(f"Epsilon upper limits {curve.width} width")
+    not_ok = [f"m = {m!r} GeV: {s}" for m, s in zip(curve.mass_gev.tolist(), curve.status) if s != "ok"]
+    table.description = (
+        f"95% CL upper limits on the kinetic mixing of a {curve.model} Z' ({curve.width} width) versus its "
+        f"physical mass. Epsilon convention: {_definition(curve.convention)}. Missing values ('-') mark "
+        "points where a method was not run or gave no limit"
+        + (": " + "; ".join(not_ok) + "." if not_ok else ".")
+    )
+    table.location = "kinmix_stats output"
+    table.keywords["observables"] = ["EPSILON"]
+    table.keywords["reactions"] = [reaction]
+    table.keywords["phrases"] = ["Dark photon", "Kinetic mixing", "Z'", "Electroweak precision"]
+
+    mass = Variable("M(Z')", is_independent=True, is_binned=False, units="GeV")
+    mass.digits = 20  # hepdata_lib rounds to `digits` significant figures; 20 keeps every float exact
+    mass.values = curve.mass_gev.tolist()
+    table.add_variable(mass)
+    for name in LIMIT_COLUMNS:
+        label, method = _METHOD[name]
+        var = Variable(f"EPSILON ({label})", is_independent=False, is_binned=False)
+        var.digits = 20
+        var.values = ["-" if math.isnan(v) else float(v) for v in curve.column(name).tolist()]
+        var.add_qualifier("CL", "95%")
+        var.add_qualifier("LIMIT", label)
+        var.add_qualifier("METHOD", method)
+        var.add_qualifier("RE", reaction)
+        var.add_qualifier("WIDTH", curve.width)
+        var.add_qualifier("MODEL", curve.model)
+        var.add_qualifier("EPSILON CONVENTION", _definition(curve.convention))
+        var.add_qualifier("COLUMN", name)
+        table.add_variable(var)
+    return table
+
+
+def write_hepdata(
+    curves: LimitCurve | Iterable[LimitCurve],
+    out_dir: str | os.PathLike[str],
+    *,
+    reaction: str | None = None,
+    comment: str = "",
+    validate: bool = True,
+    overwrite: bool = True,
+) -> Path:
+    """Write a HEPData submission (one table per width) into ``out_dir`` with ``hepdata_lib``.
+
+    The files are produced by ``Submission.create_files(staging, remove_old=True)`` in a staging
+    directory next to ``out_dir`` (hepdata_lib writes ``submission.tar.gz`` into the current working
+    directory, so the call runs with a private work directory as cwd — not thread-safe — and the
+    tarball, ready for upload, is moved into the submission). The staging directory then replaces
+    ``out_dir``: readers see the old or the new submission, never a mix.
+    ``reaction`` defaults to ``curve.metadata['reaction']`` of the first curve, else :data:`DEFAULT_REACTION`.
+    Returns ``out_dir``.
+    """
+    from hepdata_lib import Submission
+
+    items = _check_curves(curves, "write_hepdata")
+    out = Path(out_dir)
+    check_output_dir(out, is_dir=True)  # the parent must exist and be writable; out is not a file
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"write_hepdata: {str(out)!r} exists and overwrite=False")
+    if reaction is None:
+        meta_reaction = items[0].metadata.get("reaction")
+        reaction = meta_reaction if isinstance(meta_reaction, str) and meta_reaction else DEFAULT_REACTION
+
+    submission = Submission()
+    submission.comment = comment or "95% CL limits on dark-photon kinetic mixing produced by kinmix_stats."
+    for curve in items:
+        submission.add_table(_hepdata_table(curve, reaction))
+
+    parent = out.parent if str(out.parent) else Path(".")
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent)).resolve()
+    staging = workdir / "submission"
+    backup: Path | None = None
+    try:
+        with _chdir(workdir):  # hepdata_lib writes submission.tar.gz into the cwd
+            submission.create_files(str(staging), validate=validate, remove_old=True)
+        os.replace(workdir / "submission.tar.gz", staging / "submission.tar.gz")
+        if out.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            backup.rmdir()
+            os.replace(out, backup)
+        os.replace(staging, out)
+    except BaseException:
+        if backup is not None and backup.exists() and not out.exists():
+            os.replace(backup, out)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    shutil.rmtree(workdir, ignore_errors=True)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+    return out
+
+
+# -------------------------------------------------------------------------------------------- ROOT
+def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLike[str]) -> Path:
+    """Write ``curves`` to a ROOT file with uproot (see module docstring for the layout).
+
+    Per width ``w``: ``w/limits`` (TTree, branches = CSV columns, NaN kept), ``w/g_<column>``
+    (TGraph per limit column, NaN points dropped; x = mass in GeV, y = ε), ``w/status_json`` and
+    ``w/metadata_json`` (TObjString). Width names must match ``[A-Za-z0-9_.+-]+``.
+    """
+    import uproot
+
+    items = _check_curves(curves, "write_root")
+    for c in items:
+        if not _ROOT_NAME.match(c.width):
+            raise ValueError(f"write_root: width {c.width!r} is not usable as a ROOT directory name ([A-Za-z0-9_.+-]+)")
+    dest = check_output_dir(path)
+    parent = dest.parent if str(dest.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.root", dir=parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with uproot.recreate(tmp) as f:
+            for c in items:
+                w = c.width
+                f[f"{w}/limits"] = {name: np.ascontiguousarray(c.column(name), dtype=np.float64) for name in CURVE_COLUMNS}
+                for name in LIMIT_COLUMNS:
+                    y = c.column(name)
+                    keep = ~np.isnan(y)
+                    label = _METHOD[name][0]
+                    f[f"{w}/g_{name}"] = uproot.as_TGraph(
+                        {"x": c.mass_gev[keep].astype(np.float64), "y": y[keep].astype(np.float64)},
+                        title=f"{c.width} width: 95% CL eps ({label}), convention {c.convention}",
+                        xAxisLabel="m_Z' [GeV]",
+                        yAxisLabel=f"epsilon ({c.convention})",
+                    )
+                f[f"{w}/status_json"] = json.dumps(list(c.status))
+                f[f"{w}/metadata_json"] = json.dumps(
+                    {"model": c.model, "convention": c.convention, "epsilon_definition": _definition(c.convention),
+                     "metadata": c.metadata},
+                    sort_keys=True,
+                )
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        if dest.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, dest.stat().st_mode & 0o7777)
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return dest
+
+
+def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:
+    """Read one width back from a file written by :func:`write_root`."""
+    import uproot
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"ROOT file {str(p)!r} does not exist")
+    with uproot.open(p) as f:
+        if f"{width}/limits" not in f:
+            raise ValueError(f"{p}: no curve for width {width!r}; found {sorted(k.split('/')[0] for k in f.keys(recursive=False))}")
+        arrays = f[f"{width}/limits"].arrays(list(CURVE_COLUMNS), library="np")
+        status = json.loads(str(f[f"{width}/status_json"]))
+        info = json.loads(str(f[f"{width}/metadata_json"]))
+    return LimitCurve(
+        width=width,
+        model=info["model"],
+        convention=info["convention"],
+        status=tuple(status),
+        metadata=info["metadata"],
+        **{c: np.asarray(arrays[c], dtype=float) for c in CURVE_COLUMNS},
+    )

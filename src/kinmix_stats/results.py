@@ -1,0 +1,266 @@
+"""Immutable result containers for exclusion scans.
+
+:class:`LimitCurve` is the one object every output writer (``io``) and figure (``plotting``) consumes.
+It follows cabinetry's ``LimitResults`` habit: a frozen container whose docstring lists every field,
+carrying its band, its cross-check and a per-point status, never a bare tuple of arrays.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LimitCurve", "CURVE_COLUMNS", "LIMIT_COLUMNS", "KNOWN_CONVENTIONS", "STATUS_OK"]
+
+#: Per-point limit columns, in output order (the CSV header is ``mass_gev`` followed by these).
+LIMIT_COLUMNS: tuple[str, ...] = (
+    "eps95_obs",
+    "eps95_exp",
+    "eps95_exp_m2",
+    "eps95_exp_m1",
+    "eps95_exp_p1",
+    "eps95_exp_p2",
+    "eps95_chi2",
+)
+#: All numeric columns, in output order.
+CURVE_COLUMNS: tuple[str, ...] = ("mass_gev", *LIMIT_COLUMNS)
+#: Names of the kinetic-mixing conventions a curve may be expressed in (see ``model.conventions``).
+KNOWN_CONVENTIONS: tuple[str, ...] = ("hook", "epsilon_gamma", "chi")
+#: Status string of a point where every requested method ran normally.
+STATUS_OK = "ok"
+
+
+def _float_array(name: str, values: object) -> np.ndarray:
+    try:
+        arr = np.array(values, dtype=float, copy=True)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"LimitCurve.{name} must be a 1-d array of floats, got {values!r}") from err
+    if arr.ndim != 1:
+        raise ValueError(f"LimitCurve.{name} must be one-dimensional, got shape {arr.shape}")
+    arr.setflags(write=False)
+    return arr
+
+
+def _canonical_json(value: Any, where: str) -> Any:
+    """Return ``value`` as plain JSON types with dict keys sorted; raise ``ValueError`` naming ``where``."""
+    if isinstance(value, Mapping):
+        out = {}
+        for key in sorted(value, key=str):
+            if not isinstance(key, str):
+                raise ValueError(f"metadata key {key!r} at {where} must be a string")
+            out[key] = _canonical_json(value[key], f"{where}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_canonical_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, np.ndarray):
+        return _canonical_json(value.tolist(), where)
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"metadata value at {where} must be finite for JSON output, got {value!r}")
+        return float(value)
+    raise ValueError(
+        f"metadata value at {where} has type {type(value).__name__}; "
+        "accepted: dict, list, tuple, str, int, float, bool, None, numpy array"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class LimitCurve:
+    """95% CL upper limits on the kinetic mixing as a function of the physical Z' mass.
+
+    Fields
+    ------
+    width : str
+        Width hypothesis of the scan, e.g. ``"narrow"`` (no dark width) or ``"wide"`` (Γ_dark = 0.01 m_Z').
+    mass_gev : numpy.ndarray
+        Physical Z' masses in GeV, finite, > 0 and strictly increasing.
+    eps95_obs : numpy.ndarray
+        Observed CLs upper limit on ε (q̃_μ, asymptotic).
+    eps95_exp : numpy.ndarray
+        Median expected CLs upper limit.
+    eps95_exp_m2, eps95_exp_m1, eps95_exp_p1, eps95_exp_p2 : numpy.ndarray
+        Expected limit at −2σ, −1σ, +1σ, +2σ of the background-only distribution.
+    eps95_chi2 : numpy.ndarray
+        Cross-check: Δχ² = 3.84 limit of Hook et al. Eq. 17 (with the Eq. 19 filter).
+    status : tuple[str, ...]
+        One entry per mass: ``"ok"`` or a human-readable reason why some or all limits are missing
+        (e.g. ``"no Z'-like state: |m - m_Z0| < 0.22 GeV"``). Never silently NaN.
+    model : str
+        Name of the vector-boson model, default ``"dark_photon"``.
+    convention : str
+        Kinetic-mixing convention of every ε column; default ``"hook"``: L ⊃ −(sin ε/2) F′_{μν} B^{μν}.
+    metadata : dict
+        JSON-serialisable provenance: inputs, datasets, software versions, catalogue hash, ...
+        Stored as a canonical deep copy (keys sorted, numpy values converted).
+
+    All limit arrays are 1-d floats with the length of ``mass_gev``; NaN means the method was not run
+    (or gave no limit) at that point, and ``status`` says why. Arrays are read-only.
+    Equality (``==``) compares every field, treating NaN as equal to NaN.
+    """
+
+    width: str
+    mass_gev: np.ndarray
+    eps95_obs: np.ndarray
+    eps95_exp: np.ndarray
+    eps95_exp_m2: np.ndarray
+    eps95_exp_m1: np.ndarray
+    eps95_exp_p1: np.ndarray
+    eps95_exp_p2: np.ndarray
+    eps95_chi2: np.ndarray
+    status: tuple[str, ...]
+    model: str = "dark_photon"
+    convention: str = "hook"
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("width", "model"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"LimitCurve.{name} must be a non-empty string, got {value!r}")
+        if self.convention not in KNOWN_CONVENTIONS:
+            raise ValueError(
+                f"LimitCurve.convention must be one of {KNOWN_CONVENTIONS}, got {self.convention!r}"
+            )
+        arrays = {name: _float_array(name, getattr(self, name)) for name in CURVE_COLUMNS}
+        n = arrays["mass_gev"].size
+        for name, arr in arrays.items():
+            if arr.size != n:
+                raise ValueError(
+                    f"LimitCurve.{name} has length {arr.size}, but mass_gev has length {n}; all columns "
+                    "must have equal length"
+                )
+        mass = arrays["mass_gev"]
+        bad = ~np.isfinite(mass) | (mass <= 0)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(f"LimitCurve.mass_gev must be finite and > 0 GeV; bad value {mass[i]!r} at index {i}")
+        if n > 1 and np.any(np.diff(mass) <= 0):
+            i = int(np.argmax(np.diff(mass) <= 0))
+            raise ValueError(
+                f"LimitCurve.mass_gev must be strictly increasing; mass_gev[{i}]={mass[i]!r} >= "
+                f"mass_gev[{i + 1}]={mass[i + 1]!r}"
+            )
+        for name in LIMIT_COLUMNS:
+            arr = arrays[name]
+            bad = np.isinf(arr) | (arr <= 0)  # NaN compares False: allowed
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                raise ValueError(
+                    f"LimitCurve.{name} must be > 0 and finite, or NaN (not run); bad value {arr[i]!r} at index {i}"
+                )
+        if isinstance(self.status, str) or not isinstance(self.status, Sequence):
+            raise ValueError(f"LimitCurve.status must be a sequence of strings, got {self.status!r}")
+        status = tuple(self.status)
+        if len(status) != n:
+            raise ValueError(f"LimitCurve.status has length {len(status)}, but mass_gev has length {n}")
+        for i, s in enumerate(status):
+            if not isinstance(s, str) or not s.strip():
+                raise ValueError(f"LimitCurve.status[{i}] must be a non-empty string ('ok' or a reason), got {s!r}")
+        if not isinstance(self.metadata, Mapping):
+            raise ValueError(f"LimitCurve.metadata must be a dict, got {type(self.metadata).__name__}")
+        metadata = _canonical_json(copy.deepcopy(dict(self.metadata)), "metadata")
+        for name, arr in arrays.items():
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "metadata", metadata)
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return int(self.mass_gev.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LimitCurve):
+            return NotImplemented
+        return (
+            self.width == other.width
+            and self.model == other.model
+            and self.convention == other.convention
+            and self.status == other.status
+            and self.metadata == other.metadata
+            and all(np.array_equal(getattr(self, c), getattr(other, c), equal_nan=True) for c in CURVE_COLUMNS)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-by-value arrays; not hashable
+
+    def column(self, name: str) -> np.ndarray:
+        """Return the numeric column ``name`` (one of :data:`CURVE_COLUMNS`)."""
+        if name not in CURVE_COLUMNS:
+            raise ValueError(f"unknown LimitCurve column {name!r}; accepted: {', '.join(CURVE_COLUMNS)}")
+        return getattr(self, name)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of points whose status is ``"ok"``."""
+        return np.array([s == STATUS_OK for s in self.status], dtype=bool)
+
+    # ------------------------------------------------------------- transforms
+    def select(self, mask: object) -> "LimitCurve":
+        """Return a new curve with the points picked by ``mask``.
+
+        ``mask`` is a boolean array of length ``len(self)`` or an array of integer indices (kept in
+        increasing mass order; duplicates are refused because masses must stay strictly increasing).
+        """
+        sel = np.asarray(mask)
+        n = len(self)
+        if sel.dtype == bool:
+            if sel.shape != (n,):
+                raise ValueError(f"boolean mask must have shape ({n},), got {sel.shape}")
+            idx = np.flatnonzero(sel)
+        elif sel.size == 0 or np.issubdtype(sel.dtype, np.integer):
+            idx = np.asarray(sel, dtype=int).ravel()
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                raise ValueError(f"index out of range for a curve of {n} points: {sel!r}")
+            idx = np.sort(np.where(idx < 0, idx + n, idx))
+            if np.any(np.diff(idx) == 0):
+                raise ValueError(f"duplicate indices in selection: {sel!r}")
+        else:
+            raise ValueError(f"mask must be a boolean mask or integer indices, got dtype {sel.dtype}")
+        kwargs: dict[str, Any] = {c: getattr(self, c)[idx] for c in CURVE_COLUMNS}
+        return LimitCurve(
+            width=self.width,
+            status=tuple(self.status[i] for i in idx),
+            model=self.model,
+            convention=self.convention,
+            metadata=self.metadata,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------ (de)serialise
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready dict (NaN → ``None``) with a fixed key order; inverse of :meth:`from_dict`."""
+        out: dict[str, Any] = {"width": self.width, "model": self.model, "convention": self.convention}
+        for c in CURVE_COLUMNS:
+            out[c] = [None if math.isnan(v) else float(v) for v in getattr(self, c).tolist()]
+        out["status"] = list(self.status)
+        out["metadata"] = copy.deepcopy(self.metadata)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LimitCurve":
+        """Build a curve from :meth:`to_dict` output (``None`` in a limit column → NaN)."""
+        missing = [k for k in ("width", *CURVE_COLUMNS, "status") if k not in data]
+        if missing:
+            raise ValueError(f"LimitCurve.from_dict: missing key(s) {', '.join(missing)}")
+        kwargs: dict[str, Any] = {}
+        for c in CURVE_COLUMNS:
+            values = data[c]
+            if not isinstance(values, (list, tuple, np.ndarray)):
+                raise ValueError(f"LimitCurve.from_dict: {c} must be a list, got {type(values).__name__}")
+            kwargs[c] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        return cls(
+            width=data["width"],
+            status=tuple(data["status"]),
+            model=data.get("model", "dark_photon"),
+            convention=data.get("convention", "hook"),
+            metadata=dict(data.get("metadata") or {}),
+            **kwargs,
+        )

@@ -144,7 +144,7 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             name="hook_izaguirre_wacker_2010_ewfit",
             file="HSL_zprime_HookIzaguirreWacker2010_EWfit.dat",
             shipped=True,
-            experiment="Hook, Izaguirre, Wacker (electroweak precision fit)",
+            experiment="Hook-Izaguirre-Wacker EW fit",
             description="Model-independent electroweak-fit bound on kinetic mixing, digitised by "
             "Hidden-Sector-Limits (figure and narrow/wide choice not stated upstream)",
             arxiv="1006.0973",

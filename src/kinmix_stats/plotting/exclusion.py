@@ -1,0 +1,199 @@
+"""Exclusion and Brazil-band figures for :class:`~kinmix_stats.results.LimitCurve` (matplotlib + mplhep).
+
+Figures are built on ``matplotlib.figure.Figure`` with the Agg canvas (no pyplot state, nothing is
+shown) and saved atomically: the image is written to a temporary file in the destination directory
+and renamed over the target. The y axis always states the ε convention (Hook et al.); external
+overlays are converted to it with :meth:`ExternalLimit.epsilon_hook`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import mplhep  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import style as mpl_style  # noqa: E402
+
+from ..external_limits import ExternalLimit, external_limit_info, load_external_limit  # noqa: E402
+from ..io.atomic import atomic_write_bytes, check_output_dir  # noqa: E402
+from ..results import LimitCurve  # noqa: E402
+
+__all__ = ["EPSILON_LABEL", "MASS_LABEL", "MASS_RANGE_GEV", "exclusion_figure", "plot_exclusion", "brazil_figure",
+           "plot_brazil"]
+
+#: y-axis label of every figure (the package's ε convention).
+EPSILON_LABEL = "ε (Hook et al. convention: −(sin ε/2) F′B)"
+#: x-axis label: the physical Z' mass.
+MASS_LABEL = "$m_{Z'}$ [GeV]"
+#: x range of :func:`plot_exclusion`.
+MASS_RANGE_GEV = (1.0, 1000.0)
+_GREEN = "#00cc00"
+_YELLOW = "#ffcc00"
+_WIDTH_COLOURS = ("black", "tab:blue", "tab:red", "tab:purple", "tab:brown")
+_OVERLAY_COLOURS = ("tab:orange", "tab:cyan", "tab:pink", "tab:olive", "tab:gray", "tab:green", "tab:blue",
+                    "tab:red", "tab:purple")
+_RC = {
+    "font.family": ["TeX Gyre Heros", "DejaVu Sans"],  # fallback for glyphs such as the prime
+    "axes.labelsize": 18,
+    "axes.titlesize": 16,
+    "legend.fontsize": 11,
+}
+_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg", ".eps": "eps"}
+
+
+def _as_curves(curves: LimitCurve | Iterable[LimitCurve]) -> list[LimitCurve]:
+    items = [curves] if isinstance(curves, LimitCurve) else list(curves)
+    if not items:
+        raise ValueError("no curves given to plot")
+    for c in items:
+        if not isinstance(c, LimitCurve):
+            raise ValueError(f"expected LimitCurve objects, got {type(c).__name__}")
+        if len(c) == 0:
+            raise ValueError(f"curve for width {c.width!r} is empty (no mass points)")
+        if c.convention != "hook":
+            raise ValueError(f"curve for width {c.width!r} is in convention {c.convention!r}; plots show Hook's ε only")
+        if not any(np.any(np.isfinite(c.column(n))) for n in ("eps95_obs", "eps95_exp", "eps95_chi2")):
+            raise ValueError(f"curve for width {c.width!r} has no finite limit to plot (all NaN)")
+    return items
+
+
+def _as_overlays(overlays: Sequence[str | ExternalLimit], directory: str | os.PathLike[str] | None) -> list[ExternalLimit]:
+    if isinstance(overlays, (str, ExternalLimit)):
+        overlays = (overlays,)
+    # validate every name before loading anything
+    for o in overlays:
+        if not isinstance(o, ExternalLimit):
+            external_limit_info(o)  # ValueError naming an unknown overlay
+    return [o if isinstance(o, ExternalLimit) else load_external_limit(o, directory) for o in overlays]
+
+
+def _overlay_label(lim: ExternalLimit) -> str:
+    cl = f", {lim.confidence_level * 100:.0f}% CL" if lim.confidence_level is not None else ""
+    conv = r", $\varepsilon_\gamma/\cos\theta_W$" if lim.convention == "epsilon_gamma" else ""
+    return f"{lim.experiment} (arXiv:{lim.arxiv}){cl}{conv}"
+
+
+def _draw_band(ax, curve: LimitCurve) -> None:
+    m = curve.mass_gev
+    for lo, hi, colour, label in (
+        (curve.eps95_exp_m2, curve.eps95_exp_p2, _YELLOW, "Expected ±2σ"),
+        (curve.eps95_exp_m1, curve.eps95_exp_p1, _GREEN, "Expected ±1σ"),
+    ):
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if np.any(ok):
+            ax.fill_between(m, lo, hi, where=ok, color=colour, linewidth=0, label=label)
+
+
+def _new_figure() -> tuple[Figure, object]:
+    fig = Figure(figsize=(12, 7))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def exclusion_figure(
+    curves: LimitCurve | Iterable[LimitCurve],
+    overlays: Sequence[str | ExternalLimit] = (),
+    title: str | None = None,
+    *,
+    overlay_directory: str | os.PathLike[str] | None = None,
+    sin2_theta_w: float | None = None,
+) -> Figure:
+    """Build the exclusion figure (see :func:`plot_exclusion`) and return it without saving."""
+    items = _as_curves(curves)
+    limits = _as_overlays(overlays, overlay_directory)
+    with mpl_style.context([mplhep.style.ROOT, _RC]):
+        fig, ax = _new_figure()
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        single = len(items) == 1
+        for i, c in enumerate(items):
+            colour = _WIDTH_COLOURS[i % len(_WIDTH_COLOURS)]
+            tag = "" if single else f" ({c.width})"
+            if single:
+                _draw_band(ax, c)
+            m = c.mass_gev
+            if np.any(np.isfinite(c.eps95_exp)):
+                ax.plot(m, c.eps95_exp, ls="--", color=colour, lw=1.8, label=f"Expected CLs{tag}")
+            if np.any(np.isfinite(c.eps95_obs)):
+                ax.plot(m, c.eps95_obs, ls="-", color=colour, lw=2.2, label=f"Observed CLs{tag}")
+            if np.any(np.isfinite(c.eps95_chi2)):
+                ax.plot(m, c.eps95_chi2, ls=":", color=colour if not single else "tab:blue", lw=2.0,
+                        label=f"Δχ² = 3.84{tag}")
+        for j, lim in enumerate(limits):
+            x, y = lim.plot_arrays(sin2_theta_w)
+            ax.plot(x, y, ls="-.", lw=1.5, color=_OVERLAY_COLOURS[j % len(_OVERLAY_COLOURS)], label=_overlay_label(lim))
+        ax.set_xlim(*MASS_RANGE_GEV)
+        ax.set_xlabel(MASS_LABEL)
+        ax.set_ylabel(EPSILON_LABEL)
+        widths = ", ".join(c.width for c in items)
+        ax.set_title(title if title is not None else f"95% CL upper limits on ε ({widths} width)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    dest = check_output_dir(path)
+    fmt = _FORMATS.get(dest.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"unsupported figure format {dest.suffix!r} for {str(dest)!r}; accepted: {', '.join(_FORMATS)}")
+    atomic_write_bytes(dest, lambda fh: fig.savefig(fh, format=fmt, dpi=150, bbox_inches="tight"))
+    return dest
+
+
+def plot_exclusion(
+    curves: LimitCurve | Iterable[LimitCurve],
+    path: str | os.PathLike[str],
+    overlays: Sequence[str | ExternalLimit] = (),
+    title: str | None = None,
+    *,
+    overlay_directory: str | os.PathLike[str] | None = None,
+    sin2_theta_w: float | None = None,
+) -> Path:
+    """Draw ε₉₅ versus m_Z' on log-log axes (1-1000 GeV) and save it atomically to ``path``.
+
+    Per curve: observed CLs (solid), expected (dashed) and the Δχ² cross-check (dotted); with a single
+    curve also the green/yellow ±1σ/±2σ bands. ``overlays`` are names from
+    :func:`~kinmix_stats.external_limits.available_external_limits` (or loaded ``ExternalLimit``s),
+    drawn dash-dotted in Hook's ε. NaN points (status not "ok") leave gaps. Returns the path written.
+    Raises ``ValueError`` for an empty/all-NaN curve or an unknown overlay name (naming it).
+    """
+    fig = exclusion_figure(curves, overlays, title, overlay_directory=overlay_directory, sin2_theta_w=sin2_theta_w)
+    return _save(fig, path)
+
+
+def brazil_figure(curve: LimitCurve, title: str | None = None) -> Figure:
+    """Brazil plot of one curve: ±1σ/±2σ bands, expected (dashed) and observed (solid), log-log."""
+    (c,) = _as_curves([curve])
+    with mpl_style.context([mplhep.style.ROOT, _RC]):
+        fig, ax = _new_figure()
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _draw_band(ax, c)
+        if np.any(np.isfinite(c.eps95_exp)):
+            ax.plot(c.mass_gev, c.eps95_exp, ls="--", color="black", lw=1.8, label="Expected CLs")
+        if np.any(np.isfinite(c.eps95_obs)):
+            ax.plot(c.mass_gev, c.eps95_obs, ls="-", color="black", lw=2.2, label="Observed CLs")
+        lo, hi = float(c.mass_gev[0]), float(c.mass_gev[-1])
+        if hi > lo:
+            ax.set_xlim(lo, hi)
+        ax.set_xlabel(MASS_LABEL)
+        ax.set_ylabel(EPSILON_LABEL)
+        ax.set_title(title if title is not None else f"95% CL CLs limits on ε ({c.width} width)")
+        ax.legend(loc="best", frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def plot_brazil(curve: LimitCurve, path: str | os.PathLike[str], title: str | None = None) -> Path:
+    """Save :func:`brazil_figure` of ``curve`` atomically to ``path``; returns the path."""
+    return _save(brazil_figure(curve, title), path)

@@ -1,0 +1,88 @@
+"""Exclusion and Brazil figures: files written atomically, log axes, one line per input, bad input."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+
+from kinmix_stats.external_limits import load_external_limit
+from kinmix_stats.plotting.exclusion import (
+    EPSILON_LABEL,
+    brazil_figure,
+    exclusion_figure,
+    plot_brazil,
+    plot_exclusion,
+)
+from kinmix_stats.results import LimitCurve
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def curve(width: str = "narrow", gap: bool = True, n: int = 40) -> LimitCurve:
+    m = np.geomspace(1.0, 1000.0, n)
+    e = 0.01 + 0.02 * m / 1000.0
+    status = ["ok"] * n
+    if gap:
+        window = np.abs(m - 91.19) < 15.0
+        e = np.where(window, np.nan, e)
+        status = ["no Z'-like state: |m - m_Z0| < 0.22 GeV" if w else "ok" for w in window]
+    return LimitCurve(width=width, mass_gev=m, eps95_obs=1.1 * e, eps95_exp=e, eps95_exp_m2=0.6 * e,
+                      eps95_exp_m1=0.8 * e, eps95_exp_p1=1.3 * e, eps95_exp_p2=1.7 * e, eps95_chi2=1.05 * e,
+                      status=tuple(status))
+
+
+def test_plot_exclusion_writes_valid_png(tmp_path):
+    c = curve()
+    assert np.isnan(c.eps95_obs).any()  # NaN gaps plot without error
+    out = plot_exclusion(c, tmp_path / "excl.png", overlays=("hook_izaguirre_wacker_2010_ewfit",))
+    assert out == tmp_path / "excl.png"
+    data = out.read_bytes()
+    assert len(data) > 1000 and data[:8] == PNG_MAGIC
+    assert sorted(os.listdir(tmp_path)) == ["excl.png"]  # no temporary file left
+
+
+def test_axes_log_limits_labels_and_line_count():
+    hiw = load_external_limit("hook_izaguirre_wacker_2010_ewfit")
+    babar = load_external_limit("babar_2014_hsl")
+    fig = exclusion_figure([curve("narrow"), curve("wide", gap=False)], overlays=(hiw, babar))
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlim() == pytest.approx((1.0, 1000.0))
+    assert ax.get_ylabel() == EPSILON_LABEL and "Hook" in ax.get_ylabel()
+    assert len(ax.get_lines()) == 2 * 3 + 2  # obs, exp, chi2 per width + one per overlay
+    # overlays are drawn in Hook's convention: BaBar's eps_gamma divided by cos(theta_W)
+    line = next(ln for ln in ax.get_lines() if "BaBar" in ln.get_label())
+    y = np.asarray(line.get_ydata(), dtype=float)
+    np.testing.assert_allclose(y[np.isfinite(y)], babar.epsilon_hook())
+
+
+def test_single_curve_has_bands_and_missing_methods_are_not_drawn():
+    c = curve()
+    no_chi2 = LimitCurve.from_dict({**c.to_dict(), "eps95_chi2": [None] * len(c)})
+    ax = exclusion_figure(no_chi2).axes[0]
+    assert len(ax.get_lines()) == 2
+    assert len([a for a in ax.collections if isinstance(a, PolyCollection)]) == 2  # +-1 sigma, +-2 sigma
+
+
+def test_plot_brazil(tmp_path):
+    out = plot_brazil(curve(), tmp_path / "brazil.png")
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    ax = brazil_figure(curve()).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(ax.get_lines()) == 2
+
+
+def test_bad_input_raises_value_error_naming_it(tmp_path):
+    empty = curve().select(np.zeros(40, dtype=bool))
+    with pytest.raises(ValueError, match="narrow"):
+        plot_exclusion(empty, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no curves"):
+        plot_exclusion([], tmp_path / "x.png")
+    with pytest.raises(ValueError, match="not_an_experiment"):
+        plot_exclusion(curve(), tmp_path / "x.png", overlays=("not_an_experiment",))
+    with pytest.raises(ValueError, match=r"\.gif"):
+        plot_exclusion(curve(), tmp_path / "x.gif")
+    assert os.listdir(tmp_path) == []

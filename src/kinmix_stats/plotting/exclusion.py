@@ -1,8 +1,8 @@
 """Exclusion and Brazil-band figures for :class:`~kinmix_stats.results.LimitCurve` (matplotlib + mplhep).
 
-Figures are built on ``matplotlib.figure.Figure`` with the Agg canvas (no pyplot state, nothing is
-shown) and saved atomically: the image is written to a temporary file in the destination directory
-and renamed over the target. The y axis always states the ε convention (Hook et al.); external
+Figures are built on ``matplotlib.figure.Figure`` with an explicit Agg canvas (we never call pyplot or
+change the global backend; nothing is shown) and saved atomically: the image is written to a temporary
+file in the destination directory and renamed over the target. The y axis always states the ε convention (Hook et al.); external
 overlays are converted to it with :meth:`ExternalLimit.epsilon_hook`.
 """
 
@@ -12,19 +12,15 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import matplotlib
+import mplhep
+import numpy as np
+from matplotlib import style as mpl_style
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-
-import mplhep  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib import style as mpl_style  # noqa: E402
-
-from ..external_limits import ExternalLimit, external_limit_info, load_external_limit  # noqa: E402
-from ..io.atomic import atomic_write_bytes, check_output_dir  # noqa: E402
-from ..results import LimitCurve  # noqa: E402
+from ..external_limits import ExternalLimit, external_limit_info, load_external_limit
+from ..io.atomic import atomic_write_bytes, check_output_dir
+from ..results import LimitCurve
 
 __all__ = ["EPSILON_LABEL", "MASS_LABEL", "MASS_RANGE_GEV", "exclusion_figure", "plot_exclusion", "brazil_figure",
            "plot_brazil"]

@@ -1,0 +1,80 @@
+"""Likelihood layer: exact linear-Gaussian fits, asymptotic CLs, pyhf workspaces and patchsets.
+
+* :mod:`.gaussian` -- :class:`LinearGaussianProblem` and its exact profile fits (batched).
+* :mod:`.cls` -- asymptotic CLs limits with the q~_mu test statistic (arXiv:1007.1727).
+* :mod:`.workspace` -- HistFactory (pyhf schema 1.0.0) encoding of a problem.
+* :mod:`.patchset` -- background-only workspace + patchset export, atomic, pyhf-verified.
+"""
+
+from __future__ import annotations
+
+from .cls import (
+    EXPECTED_NSIGMA,
+    CLsBatchResult,
+    CLsResult,
+    cls_limit,
+    cls_limit_profile,
+    cls_limits_batch,
+    cls_qtilde,
+    expected_cls_qtilde,
+    expected_limits_qtilde,
+    upper_limit_qtilde,
+)
+from .gaussian import (
+    BatchProfileFit,
+    LinearGaussianProblem,
+    ProfileFit,
+    chi2,
+    nll,
+    nll_batch,
+    profile_chi2,
+    profile_chi2_batch,
+    profile_fit,
+    profile_fit_batch,
+    profiled_nuisances,
+)
+from .patchset import export_workspaces, load_and_verify
+from .workspace import (
+    WorkspaceEncoding,
+    build_background_only,
+    build_workspace,
+    encode,
+    pyhf_parameters,
+    sanitise_name,
+    signal_patch,
+    signal_patch_ops,
+)
+
+__all__ = [
+    "EXPECTED_NSIGMA",
+    "BatchProfileFit",
+    "CLsBatchResult",
+    "CLsResult",
+    "LinearGaussianProblem",
+    "ProfileFit",
+    "WorkspaceEncoding",
+    "build_background_only",
+    "build_workspace",
+    "chi2",
+    "cls_limit",
+    "cls_limit_profile",
+    "cls_limits_batch",
+    "cls_qtilde",
+    "encode",
+    "expected_cls_qtilde",
+    "expected_limits_qtilde",
+    "export_workspaces",
+    "load_and_verify",
+    "nll",
+    "nll_batch",
+    "profile_chi2",
+    "profile_chi2_batch",
+    "profile_fit",
+    "profile_fit_batch",
+    "profiled_nuisances",
+    "pyhf_parameters",
+    "sanitise_name",
+    "signal_patch",
+    "signal_patch_ops",
+    "upper_limit_qtilde",
+]

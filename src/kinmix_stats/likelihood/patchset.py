@@ -1,0 +1,220 @@
+"""Export a background-only workspace and a pyhf patchset (one patch per signal hypothesis).
+
+The layout is the one ATLAS publishes on HEPData: ``bkgonly.json`` (pyhf workspace schema
+1.0.0) shared by every hypothesis, and ``patchset.json`` (pyhf patchset schema 1.0.0) whose
+metadata carries the sha256 ``pyhf digest`` of the background-only workspace, the
+``labels`` naming the hypothesis coordinates and one patch per hypothesis. Both files are
+validated with pyhf before anything is written and are written atomically (temporary file in
+the target directory, ``fsync``, ``os.replace``): a failure leaves no partial file behind.
+The two renames are not one transaction; if the second fails, :func:`load_and_verify` detects
+the digest mismatch.
+
+``pyhf patchset verify``, ``pyhf patchset extract --name LABEL`` and
+``pyhf cls bkgonly.json -p patch.json`` read the output (tested in
+``tests/test_workspace_pyhf.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyhf
+from pyhf.patchset import PatchSet
+
+__all__ = ["export_workspaces", "load_and_verify", "BKG_ONLY_FILE", "PATCHSET_FILE"]
+
+BKG_ONLY_FILE = "bkgonly.json"
+PATCHSET_FILE = "patchset.json"
+_LABEL_RE = re.compile(r"^[a-zA-Z0-9_]+$")
+_HEPDATA_RE = re.compile(r"^ins[0-9]{7}$")
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or not hasattr(v, "__float__"):
+        raise ValueError(f"patch values must be numbers or strings, got {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError(f"patch values must be finite, got {v!r}")
+    return f
+
+
+def _atomic_write_json(obj: Any, path: Path) -> Path:
+    """Serialise ``obj`` to a temp file next to ``path`` and fsync it; return the temp path."""
+    text = json.dumps(obj, indent=1, sort_keys=False, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; exported files are meant to be shared
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def export_workspaces(
+    bkg_only: Mapping[str, Any],
+    patches: Sequence[tuple[str, Mapping[str, Any], list[dict[str, Any]]]],
+    out_dir: str | os.PathLike[str],
+    *,
+    description: str,
+    references: Mapping[str, str],
+    extra_metadata: Mapping[str, Any] | None = None,
+    validate_patches: bool = False,
+) -> tuple[Path, Path]:
+    """Write ``bkgonly.json`` and ``patchset.json`` into ``out_dir`` atomically.
+
+    Args:
+        bkg_only: background-only workspace spec (e.g. from
+            :func:`~kinmix_stats.likelihood.workspace.build_background_only`).
+        patches: ``(label, values, ops)`` per hypothesis: ``label`` matching ``^[a-zA-Z0-9_]+$``
+            (unique), ``values`` an ordered mapping of hypothesis coordinates (the same keys, in
+            the same order, for every patch; keys become the patchset ``labels``), ``ops`` the
+            JSON-Patch operations (e.g. from :func:`~kinmix_stats.likelihood.workspace.signal_patch_ops`).
+        out_dir: target directory (created if missing).
+        description: patchset ``metadata.description``.
+        references: patchset ``metadata.references``; pyhf's schema 1.0.0 requires at least one
+            entry and allows only ``hepdata`` (``"ins"`` + 7 digits, the INSPIRE record id), so a
+            value is mandatory; no default is invented here.
+        extra_metadata: additional keys merged into ``metadata`` (the schema allows them).
+        validate_patches: also apply every patch and validate the resulting workspace (slow
+            for thousands of patches; the first patch is always checked).
+
+    Returns:
+        ``(bkgonly_path, patchset_path)``.
+
+    Raises:
+        ValueError: on bad labels, values or references, or if pyhf's schema validation fails;
+            nothing is written in that case.
+    """
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError(f"description must be a non-empty string, got {description!r}")
+    if not patches:
+        raise ValueError("patches must contain at least one (label, values, ops) entry")
+    refs = dict(references) if isinstance(references, Mapping) else {}
+    if not refs or set(refs) - {"hepdata"} or not all(_HEPDATA_RE.match(str(v)) for v in refs.values()):
+        raise ValueError(
+            f"references must be {{'hepdata': 'ins1234567'}} (pyhf patchset schema 1.0.0), got {references!r}"
+        )
+
+    try:
+        workspace = pyhf.Workspace(dict(bkg_only))
+    except Exception as err:  # pyhf raises its own schema exceptions
+        raise ValueError(f"bkg_only is not a valid pyhf 1.0.0 workspace: {err}") from err
+
+    keys: list[str] | None = None
+    seen: set[str] = set()
+    patch_specs = []
+    for entry in patches:
+        try:
+            label, values, ops = entry
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"each patch must be a (label, values, ops) tuple, got {entry!r}") from err
+        if not isinstance(label, str) or not _LABEL_RE.match(label):
+            raise ValueError(f"patch label must match ^[a-zA-Z0-9_]+$, got {label!r}")
+        if label in seen:
+            raise ValueError(f"patch label {label!r} is used twice; labels must be unique")
+        seen.add(label)
+        if not isinstance(values, Mapping) or not values:
+            raise ValueError(f"values of patch {label!r} must be a non-empty mapping, got {values!r}")
+        these = [str(k) for k in values]
+        if keys is None:
+            keys = these
+            bad = [k for k in keys if not _LABEL_RE.match(k)]
+            if bad:
+                raise ValueError(f"value names {bad} must match ^[a-zA-Z0-9_]+$ (they become patchset labels)")
+        elif these != keys:
+            raise ValueError(f"patch {label!r} has value names {these}, expected {keys} (same order)")
+        patch_specs.append(
+            {"metadata": {"name": label, "values": [_json_value(v) for v in values.values()]}, "patch": list(ops)}
+        )
+
+    metadata: dict[str, Any] = dict(extra_metadata or {})
+    metadata.update(
+        {
+            "description": description,
+            "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
+            "labels": keys,
+            "references": refs,
+        }
+    )
+    spec = {"metadata": metadata, "patches": patch_specs, "version": "1.0.0"}
+    try:
+        patchset = PatchSet(spec)
+        to_check = patchset.patches if validate_patches else patchset.patches[:1]
+        for patch in to_check:
+            pyhf.Workspace(patch.apply(workspace))
+    except Exception as err:
+        raise ValueError(f"patchset failed pyhf validation: {err}") from err
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = (out / BKG_ONLY_FILE, out / PATCHSET_FILE)
+    temps: list[Path] = []
+    try:
+        temps.append(_atomic_write_json(dict(workspace), targets[0]))
+        temps.append(_atomic_write_json(spec, targets[1]))
+        for tmp, target in zip(temps, targets):
+            os.replace(tmp, target)
+        _fsync_dir(out)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    return targets
+
+
+def load_and_verify(out_dir: str | os.PathLike[str]) -> tuple[pyhf.Workspace, PatchSet]:
+    """Load ``bkgonly.json`` and ``patchset.json`` from ``out_dir``, validate both and check the digest.
+
+    Returns:
+        ``(workspace, patchset)``.
+
+    Raises:
+        FileNotFoundError: if a file is missing.
+        ValueError: if a file is not valid JSON or fails schema validation, or if the patchset's
+            sha256 digest does not match the background-only workspace.
+    """
+    out = Path(out_dir)
+    loaded = []
+    for name in (BKG_ONLY_FILE, PATCHSET_FILE):
+        path = out / name
+        with path.open(encoding="utf-8") as fh:
+            try:
+                loaded.append(json.load(fh))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} is not valid JSON: {err}") from err
+    try:
+        workspace = pyhf.Workspace(loaded[0])
+        patchset = PatchSet(loaded[1])
+    except Exception as err:
+        raise ValueError(f"schema validation failed in {out}: {err}") from err
+    try:
+        patchset.verify(workspace)
+    except Exception as err:
+        raise ValueError(f"{out / PATCHSET_FILE} does not belong to {out / BKG_ONLY_FILE}: {err}") from err
+    return workspace, patchset

@@ -119,6 +119,10 @@ def test_closed_form_limit_equals_brent_root_and_profile_hook():
     assert np.allclose(hook.expected_mu, closed_res.expected_mu, rtol=1e-8)
     band = expected_cls_qtilde(closed_res.expected_mu[2], fit.sigma_mu)
     assert band[2] == pytest.approx(0.05, rel=1e-9)
+    # clipped (CCGV Eq. 16) and unclipped (pyhf default) bands agree at every expected limit
+    for n, lim in enumerate(closed_res.expected_mu):
+        assert expected_cls_qtilde(lim, fit.sigma_mu)[n] == pytest.approx(0.05, rel=1e-9)
+        assert expected_cls_qtilde(lim, fit.sigma_mu, clipped=False)[n] == pytest.approx(0.05, rel=1e-9)
 
 
 def test_extreme_fluctuations_stay_finite():

@@ -197,13 +197,28 @@ def cls_qtilde(
     return np.exp(log_cls), clsb, clb
 
 
-def expected_cls_qtilde(mu: float | np.ndarray, sigma: float | np.ndarray) -> np.ndarray:
+def expected_cls_qtilde(
+    mu: float | np.ndarray, sigma: float | np.ndarray, *, clipped: bool = True
+) -> np.ndarray:
     """Expected CLs band at ``mu`` for background-only data: shape ``(5,) + broadcast shape``.
 
-    Rows follow ``EXPECTED_NSIGMA`` (-2..+2): ``cls_qtilde(mu, N*sigma, sigma)``.
+    Rows follow ``EXPECTED_NSIGMA`` (-2..+2). With ``clipped=True`` (CCGV Eq. 16; pyhf's
+    ``calc_base_dist="clipped_normal"``) the band is ``cls_qtilde(mu, N*sigma, sigma)``, i.e.
+    :math:`\tilde q_\mu = 0` when the expected :math:`\hat\mu = N\sigma` exceeds ``mu``. With
+    ``clipped=False`` (pyhf 0.7's default ``"normal"``) the formula
+    :math:`\Phi(N - \mu/\sigma)/\Phi(N)` is used for every ``N``. The two differ only where
+    :math:`N\sigma > \mu`, i.e. at CLs > 1 - cl, so expected *limits* are identical.
     """
+    mu_arr = np.asarray(mu, dtype=float)
     sigma = np.asarray(sigma, dtype=float)
-    return np.stack([cls_qtilde(mu, n * sigma, sigma)[0] for n in EXPECTED_NSIGMA])
+    rows = []
+    for n in EXPECTED_NSIGMA:
+        if clipped:
+            rows.append(cls_qtilde(mu_arr, n * sigma, sigma)[0])
+        else:
+            cls_qtilde(mu_arr, 0.0 * sigma, sigma)  # input validation only
+            rows.append(np.exp(special.log_ndtr(n - mu_arr / sigma) - special.log_ndtr(n)))
+    return np.stack(rows)
 
 
 def upper_limit_qtilde(mu_hat: float | np.ndarray, sigma: float | np.ndarray, cl: float = 0.95) -> np.ndarray:

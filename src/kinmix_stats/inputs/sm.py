@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from .._checks import check_in_range, check_positive
 
-__all__ = ["SMParameters", "PDG", "alpha_s_running"]
+__all__ = ["SMParameters", "PDG", "alpha_s_running", "HBARC2_GEV2_PB", "HBARC2_GEV2_NB"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,8 @@ def alpha_s_running(mu: float, alpha_s_mz: float = PDG.ALPHA_S_MZ.value, mz: flo
     mu = np.maximum(np.asarray(mu, dtype=float), 2.0)
     b0 = (33.0 - 2.0 * 5.0) / (12.0 * math.pi)
     return alpha_s_mz / (1.0 + b0 * alpha_s_mz * np.log(mu**2 / mz**2))
+
+
+#: (hbar c)^2 = 0.3893793721 GeV^2 mbarn (PDG 2024 physical constants table), in GeV^2 pb and GeV^2 nb.
+HBARC2_GEV2_PB = 0.3893793721e9
+HBARC2_GEV2_NB = 0.3893793721e6

@@ -69,7 +69,7 @@ class ZPrime:
         bad = ~np.isfinite(masses) | (masses <= 0)
         if np.any(bad):
             raise ValueError(f"mass must be finite and > 0 GeV (accepted range (0, inf)), got {float(masses[bad][0])!r}")
-        self.epsilon = check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+        self.epsilon = _check_epsilon(epsilon, masses.shape)
         self.gx = check_finite("gx", gx)
         self.delta_m2 = check_finite("delta_m2", delta_m2)
         self.charges = dark_photon_charges() if charges is None else charges
@@ -79,22 +79,54 @@ class ZPrime:
         check_choice("on_invalid", on_invalid, ("raise", "mask"))
         self.mass_is_lagrangian = bool(mass_is_lagrangian)
         self.requested_mass = masses
+        self._on_invalid = on_invalid
 
         if self.mass_is_lagrangian:
             mx2, valid = masses**2, np.ones(masses.shape, dtype=bool)
         else:
             mx2, valid = solve_mx2(self.sm, masses, self.epsilon, self.delta_m2)
         if not np.all(valid) and on_invalid == "raise":
-            lo, hi = zprime_window(self.sm, self.epsilon, self.delta_m2)
-            bad_mass = float(masses[~valid][0])
+            i = int(np.flatnonzero(~valid)[0])
+            eps_i = float(np.broadcast_to(self.epsilon, masses.shape)[i])
+            lo, hi = zprime_window(self.sm, eps_i, self.delta_m2)
             raise NoZPrimeStateError(
-                f"no Z'-like eigenstate of physical mass {bad_mass!r} GeV exists for epsilon={self.epsilon!r}, "
+                f"no Z'-like eigenstate of physical mass {float(masses[i])!r} GeV exists for epsilon={eps_i!r}, "
                 f"delta_m2={self.delta_m2!r} GeV^2: accepted masses are outside the window "
                 f"({lo[0]:.4f}, {hi[0]:.4f}) GeV around m_Z0={self.sm.mz0} GeV"
             )
         self.valid = valid
         self._mx2 = mx2
         self._diag = diagonalise(self.sm, self.epsilon, np.where(valid, mx2, 0.0), self.delta_m2)
+
+    def with_sm(self, sm: SMParameters) -> "ZPrime":
+        """The same model (same physical or Lagrangian masses, couplings, width) with other SM parameters."""
+        mass = float(self.requested_mass[0]) if self._scalar else self.requested_mass
+        return ZPrime(
+            mass,
+            self.epsilon,
+            gx=self.gx,
+            charges=self.charges,
+            delta_m2=self.delta_m2,
+            width=self.width_spec,
+            sm=sm,
+            mass_is_lagrangian=self.mass_is_lagrangian,
+            on_invalid="mask",
+        )
+
+    def with_epsilon(self, epsilon: float) -> "ZPrime":
+        """The same model with another kinetic mixing (invalid points masked)."""
+        mass = float(self.requested_mass[0]) if self._scalar else self.requested_mass
+        return ZPrime(
+            mass,
+            epsilon,
+            gx=self.gx,
+            charges=self.charges,
+            delta_m2=self.delta_m2,
+            width=self.width_spec,
+            sm=self.sm,
+            mass_is_lagrangian=self.mass_is_lagrangian,
+            on_invalid="mask",
+        )
 
     # ------------------------------------------------------------------ helpers
     def _out(self, arr):
@@ -249,6 +281,20 @@ class DarkPhoton(ZPrime):
             mass_is_lagrangian=mass_is_lagrangian,
             on_invalid=on_invalid,
         )
+
+
+def _check_epsilon(epsilon, shape: tuple[int, ...]):
+    """Scalar eps, or an array broadcastable to the masses; each |eps| < pi/2."""
+    if np.ndim(epsilon) == 0:
+        return check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+    arr = np.asarray(epsilon, dtype=float)
+    try:
+        arr = np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise ValueError(f"epsilon array of shape {arr.shape} does not match the masses of shape {shape}") from None
+    for value in arr:
+        check_in_range("epsilon", float(value), -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+    return arr
 
 
 def _numeric(value) -> bool:

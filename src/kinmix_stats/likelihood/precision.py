@@ -1,0 +1,208 @@
+"""The precision-data likelihood for a vector-boson hypothesis (data layer -> statistics layer).
+
+:class:`PrecisionLikelihood` loads the catalogue once, computes the tree-level SM reference at p0,
+the experimental residuals (:mod:`.residuals`) and the responses of every residual to the SM
+parameters, and then turns a hypothesis (model family, mass, width, eps) into theory residuals
+(exact, non-linear) or into a :class:`~kinmix_stats.likelihood.gaussian.LinearGaussianProblem`
+(signal = delta_th at eps_ref, POI mu = eps^2/eps_ref^2, DESIGN.md "Statistics").
+
+Nuisance parameters
+-------------------
+* ``alpha_em``: relative shift of alpha(m_Z), delta alpha / alpha, Gaussian-constrained by the
+  external determination alpha(m_Z)^-1 = 127.951 +- 0.009 (PDG 2023 EW review, via flavio; see
+  :class:`kinmix_stats.inputs.PDG`), i.e. sigma = 7.0e-5. This constraint is what gives the fit power
+  at low m_Z' (DESIGN.md, "Why the low-mass bound exists at all"). Caveat: for m_Z' below the
+  energies of the e+e- -> hadrons data that determine Delta alpha_had (a few GeV), that determination
+  would itself see the Z'; we do not model this, so limits below ~5 GeV assume an unaffected alpha(m_Z).
+* ``sin2_theta_w``: absolute shift of sin^2 theta_W, unconstrained.
+G_F is fixed; m_Z0 moves with (alpha, sin^2 theta_W) at fixed G_F.
+
+Beam-energy spread (an assumption, not a measured value)
+--------------------------------------------------------
+A narrow Z' produced on resonance at a measured sqrt(s) is seen through the collider's spread of
+centre-of-mass energies. We found no published per-experiment values in our sources, so the e+e-
+cross sections, asymmetries and R ratios are smeared with a Gaussian of relative width
+``beam_spread_rel`` (default ``ASSUMED_BEAM_SPREAD_REL = 1e-3``, the order of magnitude of storage-ring
+energy spreads). It matters only within a few spreads of a measured energy for narrow Z'; the
+validation report shows the sensitivity. ``beam_spread_rel=0`` gives the bare Breit-Wigner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from .._checks import as_positive_array, check_in_range
+from ..inputs.sm import PDG, SMParameters
+from ..measurements import Catalogue, load_catalogue, stack_datasets
+from ..model.dark_sector import DarkWidthSpec
+from ..model.vector_boson import EPSILON_MAX, DarkPhoton, ZPrime
+from ..observables.registry import predict_entries
+from .gaussian import LinearGaussianProblem
+from .residuals import ExperimentalResiduals, experimental_residuals
+
+__all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL"]
+
+#: ASSUMPTION (see module docstring): relative Gaussian spread of sqrt(s) at e+e- colliders
+ASSUMED_BEAM_SPREAD_REL = 1e-3
+_SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio")
+
+#: relative uncertainty of alpha(m_Z): 0.009 / 127.951 (PDG 2023 EW review via flavio 2.7.1)
+ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
+_H_ALPHA = 1e-4  # finite-difference steps for the SM-parameter templates
+_H_S2 = 1e-4
+
+#: builds the model for (masses, eps, width, sm); invalid masses must come back masked (NaN)
+ModelFactory = Callable[[np.ndarray, float, DarkWidthSpec, SMParameters], ZPrime]
+
+
+def dark_photon_factory(masses: np.ndarray, epsilon: float, width: DarkWidthSpec, sm: SMParameters) -> ZPrime:
+    """Pure kinetic mixing (arXiv:1006.0973 Eq. 1) with physical Z' masses."""
+    return DarkPhoton(masses, epsilon, width=width, sm=sm, on_invalid="mask")
+
+
+@dataclass(frozen=True, eq=False)
+class _Reference:
+    sm_tree: np.ndarray  # (n,) X_th,SM(p0)
+    templates: np.ndarray  # (2, n) d delta_th / d(theta_alpha, delta s2) at eps = 0
+
+
+class PrecisionLikelihood:
+    """Precision e+e- and electroweak measurements as a likelihood for Z' hypotheses.
+
+    Parameters
+    ----------
+    datasets: catalogue dataset names (default: all); see :func:`kinmix_stats.measurements.available_datasets`.
+    mw_choice: which W-mass determination to use (default PDG 2024).
+    sm: reference SM parameters p0 (default :class:`SMParameters`).
+    model_factory: how to build the model for (masses, eps, width, sm) (default: dark photon).
+    beam_spread_rel: relative c.m. energy spread used to smear e+e- resonances (assumption, see above).
+    """
+
+    nuisance_names = ("alpha_em", "sin2_theta_w")
+
+    def __init__(
+        self,
+        datasets: Sequence[str] | None = None,
+        *,
+        mw_choice: str | None = "PDG2024",
+        sm: SMParameters | None = None,
+        model_factory: ModelFactory = dark_photon_factory,
+        beam_spread_rel: float = ASSUMED_BEAM_SPREAD_REL,
+    ) -> None:
+        self.sm = SMParameters() if sm is None else sm
+        self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))
+        self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1)
+        self.entries = []
+        for obs, kin in zip(self.catalogue.observables, self.catalogue.kinematics):
+            kin = dict(kin)
+            if obs in _SMEARED_OBSERVABLES and self.beam_spread_rel > 0:
+                kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
+            self.entries.append((obs, kin))
+        self.model_factory = model_factory
+        sm_tree = self._predict_sm(self.sm)
+        self.residuals: ExperimentalResiduals = experimental_residuals(self.catalogue, sm_tree)
+        self._ref = _Reference(sm_tree=sm_tree, templates=self._templates(sm_tree))
+
+    # ----------------------------------------------------------------- SM reference and templates
+    def _predict_sm(self, sm: SMParameters) -> np.ndarray:
+        """Tree-level SM predictions (no Z') for every entry at SM parameters ``sm``."""
+        model = self.model_factory(np.array([10.0]), 0.0, "narrow", sm)
+        return predict_entries(model, self.entries)[0]
+
+    def sm_at(self, theta_alpha: float = 0.0, delta_s2: float = 0.0) -> SMParameters:
+        """SM parameters shifted by relative alpha and absolute sin^2 theta_W shifts at fixed G_F."""
+        return self.sm.at_fixed_gf(self.sm.alpha * (1.0 + theta_alpha), self.sm.sin2_theta_w + delta_s2)
+
+    def _templates(self, sm_tree: np.ndarray) -> np.ndarray:
+        rows = []
+        for da, ds2, h in ((_H_ALPHA, 0.0, _H_ALPHA), (0.0, _H_S2, _H_S2)):
+            up = self._predict_sm(self.sm_at(da, ds2))
+            down = self._predict_sm(self.sm_at(-da, -ds2))
+            rows.append((up - down) / (2.0 * h) / sm_tree)
+        return np.array(rows)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.catalogue.ids
+
+    @property
+    def templates(self) -> np.ndarray:
+        """(2, n) responses of delta_th to (delta alpha/alpha, delta sin^2 theta_W) at eps = 0."""
+        return self._ref.templates
+
+    @property
+    def sm_tree_reference(self) -> np.ndarray:
+        return self._ref.sm_tree
+
+    # ----------------------------------------------------------------- theory residuals
+    def delta_th(
+        self,
+        masses,
+        epsilon,
+        width: DarkWidthSpec = "narrow",
+        theta_alpha: float = 0.0,
+        delta_s2: float = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact tree-level theory residuals (Eq. 15), shape (N, n), and the validity mask (N,).
+
+        Rows where no Z'-like state of that mass exists (the window around m_Z0) are NaN with
+        ``valid`` False.
+        """
+        masses = as_positive_array("masses", masses, unit="GeV")
+        if np.ndim(epsilon) == 0:
+            check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+        sm = self.sm if (theta_alpha == 0.0 and delta_s2 == 0.0) else self.sm_at(theta_alpha, delta_s2)
+        model = self.model_factory(masses, epsilon, width, sm)
+        valid = np.asarray(model.valid)
+        pred = predict_entries(model, self.entries)
+        delta = pred / self._ref.sm_tree[None, :] - 1.0
+        delta[~valid] = np.nan
+        return delta, valid
+
+    # ----------------------------------------------------------------- statistics
+    def base_problem(self, signal: np.ndarray | None = None, *, include: np.ndarray | None = None) -> LinearGaussianProblem:
+        """The linear Gaussian problem with ``signal`` (default: zeros); ``include`` selects entries."""
+        idx = np.arange(len(self.names)) if include is None else np.flatnonzero(include)
+        sig = np.zeros(len(self.names)) if signal is None else np.asarray(signal, dtype=float)
+        return LinearGaussianProblem(
+            names=tuple(self.names[i] for i in idx),
+            observed=self.residuals.observed[idx],
+            covariance=self.residuals.covariance[np.ix_(idx, idx)],
+            signal=sig[idx],
+            nuisance_names=self.nuisance_names,
+            nuisance_templates=self._ref.templates[:, idx],
+            nuisance_sigmas=(ALPHA_REL_SIGMA, None),
+        )
+
+    def chi2_profiled(self, delta_th: np.ndarray) -> np.ndarray:
+        """chi^2 of Eq. 17 over all entries, profiled over (alpha, sin^2 theta_W) linearly, shape (N,).
+
+        ``delta_th`` (N, n) is the exact residual at p0 (NaN treated as 0); the SM-parameter response
+        is linear over the profiled range (a test checks the profile against iminuit).
+        """
+        delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
+        chol, tw, a_inv, prior = self._gls
+        rw = np.linalg.solve(chol, (self.residuals.observed[None, :] - delta_th).T)  # (n, N)
+        theta = a_inv @ (tw.T @ rw)  # (2, N)
+        res = rw - tw @ theta
+        return np.sum(res**2, axis=0) + np.sum(prior[:, None] * theta**2, axis=0)
+
+    @cached_property
+    def _gls(self):
+        chol = np.linalg.cholesky(self.residuals.covariance)
+        tw = np.linalg.solve(chol, self._ref.templates.T)
+        prior = np.array([1.0 / ALPHA_REL_SIGMA**2, 0.0])
+        a_inv = np.linalg.inv(tw.T @ tw + np.diag(prior))
+        return chol, tw, a_inv, prior
+
+    def profile_sm_parameters(self, delta_th: np.ndarray) -> np.ndarray:
+        """Best-fit (delta alpha/alpha, delta sin^2 theta_W) for residuals ``delta_th`` (N, n) -> (N, 2)."""
+        delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
+        chol, tw, a_inv, _ = self._gls
+        rw = np.linalg.solve(chol, (self.residuals.observed[None, :] - delta_th).T)
+        return (a_inv @ (tw.T @ rw)).T

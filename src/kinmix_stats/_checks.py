@@ -85,6 +85,6 @@ def as_positive_array(name: str, values: object, *, unit: str = "") -> np.ndarra
         suffix = f" {unit}" if unit else ""
         raise ValueError(
             f"{name} must be finite and > 0{suffix} (accepted range (0, inf)); "
-            f"bad value {arr[bad][0]!r} at index {int(np.argmax(bad))}"
+            f"bad value {float(arr[bad][0])!r} at index {int(np.argmax(bad))}"
         )
     return arr

@@ -1,0 +1,258 @@
+"""``kinmix`` command line: a thin layer over the Python API (no physics or statistics here).
+
+Every command validates its arguments through the API; a bad input exits with status 2 and one
+line on stderr (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+__all__ = ["main", "cli"]
+
+
+class _Group(click.Group):
+    """Turns ValueError/OSError/KeyError into one-line errors unless --debug is given."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError, KeyError, FileNotFoundError) as err:
+            if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"kinmix: error: {err}", err=True)
+            ctx.exit(2)
+
+
+def _parse_width(text: str):
+    """'narrow' | 'wide' | '<GeV>' | 'dirac:<alpha_d>:<m_chi>'."""
+    from .model import DiracDarkMatter
+
+    text = text.strip()
+    if text in ("narrow", "wide"):
+        return text
+    if text.startswith("dirac:"):
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"width {text!r}: expected dirac:ALPHA_D:M_CHI")
+        return DiracDarkMatter(float(parts[1]), float(parts[2]))
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"unknown width {text!r}; accepted: narrow, wide, a dark width in GeV, or dirac:ALPHA_D:M_CHI"
+        ) from None
+
+
+def _parse_masses(text: str | None, likelihood):
+    from .scan import default_mass_grid
+
+    if text is None:
+        return default_mass_grid(likelihood=likelihood)
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"--masses {text!r}: expected LO:HI:N (log-spaced) or a comma-separated list")
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if not (0 < lo < hi) or n < 1:
+            raise ValueError(f"--masses {text!r}: need 0 < LO < HI and N >= 1")
+        return np.geomspace(lo, hi, n)
+    return np.array([float(x) for x in text.split(",")])
+
+
+def _likelihood(beam_spread_rel: float | None, mw_choice: str):
+    from .likelihood.limits import default_likelihood
+    from .likelihood.precision import ASSUMED_BEAM_SPREAD_REL, PrecisionLikelihood
+
+    if (beam_spread_rel is None or beam_spread_rel == ASSUMED_BEAM_SPREAD_REL) and mw_choice == "PDG2024":
+        return default_likelihood()
+    return PrecisionLikelihood(
+        mw_choice=mw_choice, beam_spread_rel=ASSUMED_BEAM_SPREAD_REL if beam_spread_rel is None else beam_spread_rel
+    )
+
+
+_OVERLAYS = ("hook_izaguirre_wacker_2010_ewfit", "cms_2019_dimuon", "babar_2014", "lhcb_2019_prompt", "amm_mu_bodas_2021")
+
+
+def _available_overlays():
+    from .external_limits import load_external_limit
+
+    found = []
+    for name in _OVERLAYS:
+        try:
+            load_external_limit(name)
+            found.append(name)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="kinmix_stats")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Model-independent limits on a kinetically mixed dark photon / Z' from precision data.
+
+    eps is always Hook et al.'s: L > -(sin eps/2) F'_{mu nu} B^{mu nu} (arXiv:1006.0973); masses are physical.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
+@click.option("--epsilon", type=float, required=True, help="Kinetic mixing (Hook convention).")
+@click.option("--width", default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
+def spectrum(mass: float, epsilon: float, width: str) -> None:
+    """Print masses, couplings and widths of A, Z, Z' for one dark photon."""
+    from .inputs import FERMIONS
+    from .model import DarkPhoton
+
+    dp = DarkPhoton(mass, epsilon, width=_parse_width(width))
+    click.echo(f"m_Z = {dp.mz:.6f} GeV   m_Z' = {dp.mzp:.6f} GeV   m_X (Lagrangian) = {dp.mx:.6f} GeV   xi = {dp.xi:.6g}")
+    click.echo(f"Gamma_Z = {dp.total_width('Z'):.6g} GeV   Gamma_Z' = {dp.total_width('Zp'):.6g} GeV   "
+               f"Gamma_Z'(dark) = {dp.partial_width('Zp', 'dark'):.6g} GeV")
+    click.echo(f"{'fermion':8s} {'gV(Z)':>12s} {'gA(Z)':>12s} {'gV(Zp)':>12s} {'gA(Zp)':>12s} {'BR(Zp)':>10s}")
+    for f in FERMIONS:
+        gvz, gaz = dp.couplings("Z", f)
+        gvp, gap = dp.couplings("Zp", f)
+        click.echo(f"{f:8s} {gvz:12.5g} {gaz:12.5g} {gvp:12.5g} {gap:12.5g} {dp.branching_ratio('Zp', f):10.4g}")
+
+
+@cli.command()
+@click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
+@click.option("--width", default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
+@click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
+@click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
+@click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
+def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str) -> None:
+    """Print the 95% CL limit on eps at one mass, its expected band and the dominant measurements."""
+    from .likelihood.limits import upper_limit
+
+    like = _likelihood(beam_spread_rel, mw_choice)
+    w = _parse_width(width)
+    for m in [x.strip() for x in method.split(",")]:
+        res = upper_limit(mass, w, m, likelihood=like)
+        click.echo(f"[{m}] m_Z' = {mass:g} GeV, width = {width}: eps95_obs = {res.epsilon_observed[0]:.5g}"
+                   + (f", eps95_exp = {res.epsilon_expected[0]:.5g}" if m == "cls" else "")
+                   + f"  (status: {res.status[0]})")
+        if m == "cls":
+            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
+            click.echo(f"      expected band: {band}; re-linearisation steps: {res.iterations}")
+        dom = ", ".join(f"{name} (E={e:.2f})" for name, e in res.dominant[0])
+        click.echo(f"      dominant measurements (expected significance at the limit): {dom}")
+
+
+def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool) -> list[Path]:
+    from .io.curves import write_hepdata, write_limits_csv, write_limits_json, write_root
+    from .plotting.exclusion import plot_exclusion
+
+    written = []
+    for c in curves:
+        written.append(write_limits_csv(c, out / f"limits_{c.width}.csv"))
+        written.append(write_limits_json(c, out / f"limits_{c.width}.json"))
+        if plot:
+            overlays = _available_overlays()
+            written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png", overlays=overlays,
+                                          title=f"kinmix_stats 95% CL, {c.width} Z'"))
+    written.append(write_root(curves, out / "limits.root"))
+    written.append(write_hepdata(curves, out / "hepdata"))
+    if export and any(np.isfinite(c.eps95_obs).any() for c in curves):
+        from .scan import export_workspaces
+
+        written.extend(export_workspaces(curves, out / "workspaces", likelihood=like, inspire_id=inspire_id))
+    return written
+
+
+@cli.command()
+@click.option("--width", default="narrow,wide", show_default=True, help="Comma-separated widths.")
+@click.option("--masses", default=None, help="LO:HI:N (log-spaced) or a list; default: refined 1-1000 GeV grid.")
+@click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+@click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
+@click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
+@click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
+@click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
+@click.option("--inspire-id", default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def scan(width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choice, inspire_id, quiet) -> None:
+    """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces."""
+    from .scan import scan as run_scan
+
+    like = _likelihood(beam_spread_rel, mw_choice)
+    grid = _parse_masses(masses, like)
+    methods = tuple(m.strip() for m in method.split(","))
+    widths = [_parse_width(w) for w in width.split(",")]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    curves = [run_scan(grid, w, methods, likelihood=like, progress=not quiet) for w in widths]
+    written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods)
+    for c in curves:
+        ok = np.isfinite(c.eps95_obs) if "cls" in methods else np.isfinite(c.eps95_chi2)
+        col = c.eps95_obs if "cls" in methods else c.eps95_chi2
+        click.echo(f"{c.width}: {c.mass_gev.size} masses, eps95 from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}; "
+                   f"{sum(s != 'ok' for s in c.status)} points with a status note")
+    click.echo(f"wrote {len(written)} files to {out}")
+
+
+@cli.command()
+@click.option("--from", "from_dir", type=click.Path(exists=True, file_okay=False), required=True, help="Directory with limits_<width>.json.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--inspire-id", default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
+def export(from_dir, out_dir, inspire_id) -> None:
+    """Write bkgonly.json + patchset.json for the curves of a previous scan."""
+    from .io.curves import read_limits_json
+    from .scan import export_workspaces
+
+    files = sorted(Path(from_dir).glob("limits_*.json"))
+    if not files:
+        raise ValueError(f"no limits_<width>.json in {from_dir}")
+    curves = [read_limits_json(f) for f in files]
+    paths = export_workspaces(curves, out_dir, inspire_id=inspire_id)
+    click.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+@cli.command()
+@click.option("--from", "from_dir", type=click.Path(exists=True, file_okay=False), required=True, help="Directory with limits_<width>.json.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="Image file (.png, .pdf, .svg).")
+def plot(from_dir, out_file) -> None:
+    """Plot the curves of a previous scan with the external limits that are available."""
+    from .io.curves import read_limits_json
+    from .plotting.exclusion import plot_exclusion
+
+    files = sorted(Path(from_dir).glob("limits_*.json"))
+    if not files:
+        raise ValueError(f"no limits_<width>.json in {from_dir}")
+    path = plot_exclusion([read_limits_json(f) for f in files], out_file, overlays=_available_overlays())
+    click.echo(f"wrote {path}")
+
+
+@cli.command("recast-cms")
+@click.option("--alpha-d", "alpha_d", required=True, help="Comma-separated alpha_D values.")
+@click.option("--m-chi", type=float, default=None, help="Dark-matter mass in GeV (default: the recast's default).")
+@click.option("--resolution", type=float, required=True, help="Relative dimuon mass resolution (e.g. 0.013).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--cms-limit", "cms_limit", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Darkcast CMS_CMS2019kiy.lmt file (GPL; not shipped). Default: ../shared/data/limits.")
+def recast_cms_cmd(alpha_d, m_chi, resolution, out_dir, cms_limit) -> None:
+    """Relax the CMS dimuon dark-photon limits for a broad dark photon decaying to Dirac DM (arXiv:2505.03241)."""
+    from .recast.cms_dimuon import recast_cms
+
+    values = [float(x) for x in alpha_d.split(",")]
+    result = recast_cms(values, m_chi, resolution, Path(out_dir), None if cms_limit is None else Path(cms_limit))
+    click.echo(json.dumps({k: str(v) for k, v in result.items()} if isinstance(result, dict) else str(result), indent=1)[:2000])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={}, prog_name="kinmix")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -204,13 +204,14 @@ class PeakMatcher:
             poles.append((mz, gz))
         self.m_true = true_mass_grid(true_lo, true_hi, poles, step=sigma_m / 8.0)
         self.weights = trapezoid_weights(self.m_true)
-        n_reco = int(min(max(2.0 * half / (sigma_m / 10.0), 101), 4001))
+        n_reco = int(min(max(2.0 * half / (sigma_m / 8.0), 101), 2001))
         self.m_reco = np.linspace(self.reco_lo, self.reco_hi, n_reco)
         self.kernel = smearing_matrix(self.m_reco, self.m_true, self.resolution, self.weights)
         self.lum = dy.luminosity(self.m_true)
         self.bkg_bosons = bosons_from_model(bkg_model, include=("A", "Z"))
         self.background_true = dy.dsigma_dm(self.m_true, self.bkg_bosons, lum=self.lum)
         self.background = self.kernel @ self.background_true
+        self._target: float | None = None
 
     # -- spectra ---------------------------------------------------------------------------------
     def model(self, epsilon: float, alpha_d: float = 0.0, m_chi: float = 0.0) -> DarkPhoton:
@@ -245,37 +246,54 @@ class PeakMatcher:
         or "not_reached" (the broad peak stays below the target up to the largest eps for which a
         Z'-like state of this mass exists, at most 1.0; that eps is returned as a lower bound).
         """
-        from scipy.optimize import brentq
+        from scipy.optimize import toms748
 
         alpha_d = check_in_range("alpha_d", alpha_d, 0.0, ALPHA_D_MAX)
         m_chi = check_in_range("m_chi (GeV)", m_chi, 0.0, math.inf, high_inclusive=False)
         if alpha_d > 0.0 and 2.0 * m_chi >= self.mass:
             return self.eps_narrow, "dm_closed"
-        target = self.peak_height(self.eps_narrow)
+        if self._target is None:
+            self._target = self.peak_height(self.eps_narrow)
+        target = self._target
 
         def f(log_eps: float) -> float:
             return math.log(self.peak_height(math.exp(log_eps), alpha_d, m_chi) / target)
 
+        # bracket: the peak grows at least like eps^2, so steps of x4 in eps raise it by >= 16
+        log_max = math.log(EPS_SEARCH_MAX)
         lo = math.log(0.5 * self.eps_narrow)
-        if f(lo) > 0:  # cannot happen for alpha_D >= 0 (the dark width only lowers the peak)
+        f_lo = f(lo)
+        if f_lo > 0:  # cannot happen for alpha_D >= 0 (the dark width only lowers the peak)
             return 0.5 * self.eps_narrow, "below_bracket"
-        hi = lo
         while True:
-            step = min(hi + math.log(2.0), math.log(EPS_SEARCH_MAX))
+            hi = min(lo + math.log(4.0), log_max)
             try:
-                val = f(step)
+                f_hi = f(hi)
             except NoZPrimeStateError:
-                val = None
-            if val is None:
-                return math.exp(hi), "not_reached"
-            if val >= 0:
-                lo, hi = hi, step
+                return self._edge(lo, hi, f, alpha_d, m_chi)
+            if f_hi >= 0:
                 break
-            hi = step
-            if hi >= math.log(EPS_SEARCH_MAX) - 1e-12:
+            if hi >= log_max - 1e-12:
                 return EPS_SEARCH_MAX, "not_reached"
-        root = brentq(f, lo, hi, xtol=1e-12, rtol=rtol, maxiter=200)
+            lo, f_lo = hi, f_hi
+        root = toms748(f, lo, hi, args=(), k=2, xtol=1e-12, rtol=rtol, maxiter=100, full_output=False)
         return math.exp(root), "ok"
+
+    def _edge(self, lo: float, hi: float, f, alpha_d: float, m_chi: float) -> tuple[float, str]:
+        """The largest eps in [e^lo, e^hi] with a Z'-like state (bisection); solve there if the target is reached."""
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            try:
+                val = f(mid)
+            except NoZPrimeStateError:
+                hi = mid
+                continue
+            if val >= 0:
+                from scipy.optimize import brentq
+
+                return math.exp(brentq(f, lo, mid, xtol=1e-12, rtol=1e-8)), "ok"
+            lo = mid
+        return math.exp(lo), "not_reached"
 
 
 def relaxed_epsilon(
@@ -355,19 +373,19 @@ def recast_cms(
         idx = np.unique([int(np.argmin(np.abs(cms.mass_gev - m))) for m in req])
     m_pts, eps_pts = cms.mass_gev[idx], cms.eps_hook[idx]
 
-    gmax = max(float(dirac_dm_width(m_pts.max(), a, 0.0)) for a in alphas)
     rows: list[dict] = []
     relaxed = np.empty((len(alphas), m_pts.size))
     status = np.empty((len(alphas), m_pts.size), dtype=object)
     matchers: dict[int, PeakMatcher] = {}
     show_idx = {int(np.argmin(np.abs(m_pts - s))) for s in showcase_masses if m_pts.size}
     for k, (m, e) in enumerate(zip(m_pts, eps_pts)):
-        gmax_m = max(float(dirac_dm_width(m, a, mc)) for a in alphas)
-        pm = PeakMatcher(float(m), resolution, dy, float(e), gmax_m, sm)
+        # one matcher per alpha_D: its window (m +- 5 sigma_M + 2 Gamma_dark) and grids follow that width
         for i, a in enumerate(alphas):
+            pm = PeakMatcher(float(m), resolution, dy, float(e), float(dirac_dm_width(m, a, mc)), sm)
             relaxed[i, k], status[i, k] = pm.match(a, mc)
         if k in show_idx:
-            matchers[k] = pm
+            gmax_m = max(float(dirac_dm_width(m, a, mc)) for a in alphas)
+            matchers[k] = PeakMatcher(float(m), resolution, dy, float(e), gmax_m, sm)
     for k, m in enumerate(m_pts):
         for i, a in enumerate(alphas):
             rows.append(
@@ -480,19 +498,29 @@ def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, al
 
 def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms: CMSLimit, resolution: float) -> dict:
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def new_figure(**kw):  # explicit Agg canvas: never touches the global pyplot backend
+        fig = Figure(**kw)
+        FigureCanvasAgg(fig)
+        return fig
 
     files = {}
     # shapes (arXiv:2505.03241 Figs. 2-4 analogue) at the first showcase mass
     if matchers:
         k = sorted(matchers)[len(matchers) // 2]
         pm = matchers[k]
-        a_show = max(alphas)
+        positive = [a for a in alphas if a > 0] or alphas
+        a_show = min(positive, key=lambda a: abs(math.log10(a / 0.1)) if a > 0 else math.inf)  # closest to 0.1
         i_show = alphas.index(a_show)
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
-        sel = (pm.m_true >= pm.reco_lo) & (pm.m_true <= pm.reco_hi)
+        g_show = float(dirac_dm_width(m_pts[k], a_show, m_chi))
+        x_lo = max(pm.reco_lo, m_pts[k] - 6 * resolution * m_pts[k] - 3 * g_show)
+        x_hi = min(pm.reco_hi, m_pts[k] + 6 * resolution * m_pts[k] + 3 * g_show)
+        fig = new_figure(figsize=(15, 4.2), constrained_layout=True)
+        axes = fig.subplots(1, 3)
+        sel = (pm.m_true >= x_lo) & (pm.m_true <= x_hi)
+        rsel = (pm.m_reco >= x_lo) & (pm.m_reco <= x_hi)
         cases = [
             (f"narrow, eps={eps_pts[k]:.3g} (CMS)", float(eps_pts[k]), 0.0),
             (f"alpha_D={a_show:g}, eps={eps_pts[k]:.3g} (CMS)", float(eps_pts[k]), a_show),
@@ -500,10 +528,10 @@ def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms:
         ]
         for ax, (title, eps, a) in zip(axes, cases):
             st = pm.signal_true(eps, a, m_chi)
-            smeared = (pm.kernel @ st) / pm.background
+            smeared = ((pm.kernel @ st) / pm.background)[rsel]
             raw = st[sel] / pm.background_true[sel]
             ax.plot(pm.m_true[sel], raw, color="tab:blue", lw=1.2, label="unsmeared")
-            ax.plot(pm.m_reco, smeared, color="tab:red", lw=1.5, label=f"smeared ({100 * resolution:g}%)")
+            ax.plot(pm.m_reco[rsel], smeared, color="tab:red", lw=1.5, label=f"smeared ({100 * resolution:g}%)")
             span = np.max(np.abs(smeared))
             if np.max(np.abs(raw)) > 5.0 * span:  # narrow spike: keep the smeared curve readable
                 ax.set_ylim(-1.5 * span, 1.5 * span)
@@ -516,10 +544,10 @@ def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms:
         fig.suptitle(f"A' signal at m = {m_pts[k]:.2f} GeV (13 TeV, LO, {Path(matchers[k].dy.pdf.path).stem}); eps in Hook's convention", fontsize=10)
         p = out_dir / "recast_cms_shapes.png"
         _atomic_savefig(fig, p)
-        plt.close(fig)
         files["figure_shapes"] = str(p)
     # limits (Fig. 5 analogue)
-    fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
+    fig = new_figure(figsize=(9.5, 5), constrained_layout=True)
+    ax = fig.subplots()
     zlo, zhi = cms.z_window
     seg_break = np.r_[False, (m_pts[:-1] <= zlo) & (m_pts[1:] >= zhi)] if m_pts.size else np.zeros(0, bool)
     def _broken(y):
@@ -529,7 +557,7 @@ def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms:
         return np.insert(x, ins, np.nan), np.insert(yy, ins, np.nan)
     mk = "o" if m_pts.size < 30 else None
     ax.plot(*_broken(eps_pts), color="k", lw=1.5, marker=mk, ms=3, label=f"CMS (arXiv:1912.04776, {100 * cms.confidence_level:.0f}% CL)")
-    cmap = plt.get_cmap("plasma")
+    cmap = matplotlib.colormaps["plasma"]
     order = np.argsort(alphas)
     if len(alphas) > 1:
         lo, hi = relaxed[order[0]], relaxed[order[-1]]
@@ -545,10 +573,9 @@ def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms:
     ax.set_ylabel(r"$\epsilon$ (Hook et al.; $\epsilon_\gamma=\cos\theta_W\,\epsilon$)")
     ax.set_title(rf"Relaxed CMS limit, $m_\chi$={m_chi:g} GeV, $\sigma_M/M$={100 * resolution:g}%", fontsize=10)
     ax.axvspan(cms.z_window[0], cms.z_window[1], color="0.9", lw=0)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     p = out_dir / "recast_cms_limits.png"
     _atomic_savefig(fig, p)
-    plt.close(fig)
     files["figure_limits"] = str(p)
     return files
 

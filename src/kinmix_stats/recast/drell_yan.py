@@ -142,11 +142,19 @@ def bosons_from_model(model, include: Sequence[str] = ("A", "Z", "Zp"), fermions
     Uses the model's physical masses, total widths (including the dark width and, for the Z, the
     exotic width inherited through the mixing) and chiral couplings ``model.chiral_couplings``.
     """
+    index = {"A": 0, "Z": 1, "Zp": 2}
+    names = list(FERMIONS)
+    gv, ga = model.vector_axial_all()  # (N, 3, n_f), FERMIONS order; g_L = g_V + g_A, g_R = g_V - g_A
     out = []
     for b in include:
+        k = index[b]
         mass = 0.0 if b == "A" else float(model.mass(b))
         width = 0.0 if b == "A" else float(model.total_width(b))
-        couplings = {f: tuple(float(c) for c in model.chiral_couplings(b, f)) for f in fermions}
+        couplings = {}
+        for f in fermions:
+            j = names.index(f)
+            v, a = float(gv[0, k, j]), float(ga[0, k, j])
+            couplings[f] = (v + a, v - a)
         out.append(VectorBoson(b, mass, width, couplings))
     return tuple(out)
 

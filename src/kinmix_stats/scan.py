@@ -220,7 +220,7 @@ def export_workspaces(
         for m, e, d, v in zip(masses, eps, delta, valid):
             if not v:
                 continue
-            problem = like.base_problem(d)
+            problem = base.with_signal(d)
             label = f"mass_{m:.6g}_{curve.width}".replace(".", "p").replace("-", "m")
             values = {"mass_GeV": float(m), wkey: wval, "eps_ref": float(e)}
             try:

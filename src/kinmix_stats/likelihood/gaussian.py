@@ -235,6 +235,20 @@ class LinearGaussianProblem:
     def _solver(self) -> _Solver:
         return _Solver(self)
 
+    def with_signal(self, signal: object) -> "LinearGaussianProblem":
+        """A copy with another ``signal`` (n,), sharing the validated data, covariance and solver.
+
+        Only the new signal is validated, so building many hypotheses on one dataset (a scan, a
+        patchset export) costs no repeated covariance checks or factorisations.
+        """
+        new = object.__new__(type(self))
+        for f in ("names", "observed", "covariance", "nuisance_names", "nuisance_templates", "nuisance_sigmas", "groups"):
+            object.__setattr__(new, f, getattr(self, f))
+        object.__setattr__(new, "signal", _frozen(_as_vector("signal", signal, self.n)))
+        if "_solver" in self.__dict__:
+            new.__dict__["_solver"] = self.__dict__["_solver"]
+        return new
+
     def blocks(self) -> tuple[tuple[int, ...], ...]:
         """Index blocks with no covariance between them: ``groups`` if given, else inferred."""
         if self.groups is not None:

@@ -269,3 +269,17 @@ def test_groups_must_respect_covariance_and_bad_cl_rejected():
     prob = correlated_toy()
     with pytest.raises(ValueError):
         prob.observed[0] = 1.0  # read-only arrays: a frozen problem cannot be mutated in place
+
+
+def test_with_signal_shares_solver_and_validates_the_new_signal():
+    prob = correlated_toy()
+    new_signal = prob.signal * 1.7 + 1e-5
+    fast = prob.with_signal(new_signal)
+    slow = dataclasses.replace(prob, signal=new_signal)
+    assert fast._solver is prob._solver
+    assert cls_limit(fast).observed_mu == pytest.approx(cls_limit(slow).observed_mu, rel=1e-12)
+    assert not fast.signal.flags.writeable
+    with pytest.raises(ValueError, match=r"signal must have shape \(8,\)"):
+        prob.with_signal(np.zeros(3))
+    with pytest.raises(ValueError, match=r"signal must be finite"):
+        prob.with_signal(np.full(8, np.inf))

@@ -43,7 +43,7 @@ mirrored bins cancel exactly, so the pair gives
 :math:`z_i^2 + z_i^4/(4K) + O(z^6/K^2)` with :math:`z_i = (r - L\alpha)_i/\sqrt{D_i}`.
 (A single bin would leave :math:`\tfrac23 z^3/\sqrt{K}`, ~100x larger here.) At the profiled
 :math:`\alpha`, :math:`z_i \sim \sqrt{f/\lambda_\mathrm{min}}` times the usual pull.
-Defaults ``K = 3e4, f = 0.05``: :math:`|\Delta(-2\ln L)| < 2\times10^{-4}` on the test grid
+Defaults ``K = 3e4, f = 0.05``: :math:`|\Delta(-2\ln L)| \approx 5\times10^{-5}` on the test grid
 (``mu`` up to 3x the limit, nuisances at +-3 sigma, see ``tests/test_workspace_pyhf.py``).
 ``K`` is not larger because pyhf evaluates :math:`n\ln\nu - \nu` directly: its rounding,
 ~``K ln K x 1e-16``, spoils the finite-difference gradients of the scipy optimiser

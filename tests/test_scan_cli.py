@@ -86,13 +86,6 @@ def test_scan_is_deterministic(curve, like):
     assert again.metadata["epsilon_ref_observed"] == curve.metadata["epsilon_ref_observed"]
 
 
-def test_scan_single_method_leaves_other_columns_nan(like):
-    c = scan([50.0], "wide", ("chi2",), likelihood=like)
-    assert np.isnan(c.eps95_obs).all() and np.isnan(c.eps95_exp).all()
-    assert np.isfinite(c.eps95_chi2).all()
-    assert c.metadata["epsilon_ref_observed"] == [None]
-
-
 @pytest.mark.parametrize(
     "kwargs, needle",
     [
@@ -232,6 +225,8 @@ def test_cls_only_curve_csv_has_exact_header_and_empty_chi2_column(like, tmp_pat
     from kinmix_stats.io.curves import write_limits_csv
 
     c = scan(np.geomspace(10, 100, 3), "wide", ("cls",), likelihood=like)
+    assert np.isnan(c.eps95_chi2).all() and np.isfinite(c.eps95_obs).all()  # a method not run is NaN
+    assert c.metadata["methods"] == ["cls"]
     path = write_limits_csv(c, tmp_path / "limits_wide.csv")
     lines = path.read_text().splitlines()
     assert lines[0] == CSV_HEADER

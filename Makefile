@@ -20,7 +20,7 @@ demo: venv
 	$(BIN)/kinmix scan --width narrow,wide --out $(OUT)
 
 test: venv
-	$(BIN)/python -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 validate: venv
 	$(BIN)/python validation/run_all.py
@@ -29,8 +29,7 @@ benchmark: venv
 	$(BIN)/python benchmarks/bench_scan.py
 
 workspaces: venv
-	$(BIN)/kinmix scan --width narrow,wide --out workspaces/default_scan --no-plot
-	$(BIN)/python workspaces/refresh.py
+	$(BIN)/python workspaces/generate.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info src/*.egg-info

@@ -51,12 +51,6 @@ def test_eps_to_zero_gives_zero_delta_th_for_every_entry(like, width):
     assert np.max(np.abs(delta)) < 1e-9, (EPS0_MASSES[worst[0]], like.names[worst[1]], delta[worst])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bhabha entries are never beam-spread smeared (PrecisionLikelihood adds beam_spread only to "
-    "sigma_ee_ff/AFB_ee_ff/R_ratio and registry.predict/predict_entries drop it for dsigma_bhabha), so a narrow Z' "
-    "exactly at a LEP2 Bhabha energy keeps an O(1000) on-peak residual as eps -> 0 (and NaN at eps = 0)",
-)
 def test_eps_to_zero_narrow_zprime_on_a_bhabha_energy(like):
     # 188.6 GeV is a Bhabha energy and is in default_mass_grid(): the scan evaluates it.
     delta, valid = like.delta_th([188.6], 1e-12, "narrow")
@@ -242,11 +236,6 @@ def test_faddeeva_smearing_equals_brute_force_gaussian_average(narrow, offset):
     assert analytic == pytest.approx(_brute_force_smeared(dp, m, g, energy, spread), rel=1e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="amplitudes.smeared_squared_sums averages only the Z' propagator and keeps the flux factor s and the "
-    "gamma+Z amplitude at the nominal sqrt(s): O(spread/E) error, 2.4e-3 on the flank at the assumed 1e-3 spread",
-)
 def test_faddeeva_smearing_at_the_assumed_relative_spread(narrow):
     dp, m, g = narrow
     spread = 1e-3 * m  # ASSUMED_BEAM_SPREAD_REL used by the likelihood

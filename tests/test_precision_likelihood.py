@@ -213,12 +213,6 @@ def test_relinearised_limit_reproduces_cls_005(like, wide_limits):
         assert mu_med == pytest.approx(1.0, abs=rtol)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="limits.cls_limits: on convergence eps_ref is overwritten by eps_new although mu was computed at the "
-    "previous eps_ref, so LimitResult.mu_observed is not the mu95 at the reported epsilon_ref and "
-    "epsilon_observed = eps_old * mu_old (the last secant step applied twice)",
-)
 def test_reported_mu_is_the_limit_at_the_reported_eps_ref(like, wide_limits):
     cls, _ = wide_limits
     base = like.base_problem()

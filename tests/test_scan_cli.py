@@ -207,11 +207,6 @@ def test_cli_scan_both_methods_writes_outputs(runner, tmp_path):
     assert "wide: 3 masses" in res.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io/curves.py write_root: an all-NaN limit column (eps95_chi2 after '--method cls') gives an empty "
-    "uproot.as_TGraph, which raises ValueError; 'kinmix scan --method cls' exits 2 after writing only CSV/JSON",
-)
 def test_cli_scan_cls_only_writes_outputs(runner, tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(
@@ -266,11 +261,6 @@ def test_cli_bad_input_one_line_error_no_traceback_no_files(runner, tmp_path, ar
     assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.scan creates the --out directory (out.mkdir) before run_scan validates --method, so a rejected "
-    "'--method bayes' leaves an empty output directory behind",
-)
 def test_cli_scan_bad_method_creates_no_directory(runner, tmp_path):
     out = tmp_path / "never"
     res = runner.invoke(cli, ["scan", "--masses", "10:100:3", "--method", "bayes", "--out", str(out), "--no-plot", "--no-export"])

@@ -185,10 +185,13 @@ def scan(width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choic
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces."""
     from .scan import scan as run_scan
 
+    methods = tuple(m.strip() for m in method.split(","))
+    for m in methods:
+        if m not in ("cls", "chi2"):
+            raise ValueError(f"unknown method {m!r}; accepted: 'cls', 'chi2'")
+    widths = [_parse_width(w) for w in width.split(",")]
     like = _likelihood(beam_spread_rel, mw_choice)
     grid = _parse_masses(masses, like)
-    methods = tuple(m.strip() for m in method.split(","))
-    widths = [_parse_width(w) for w in width.split(",")]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves = [run_scan(grid, w, methods, likelihood=like, progress=not quiet) for w in widths]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -203,9 +204,11 @@ def export_workspaces(
     curves = [curves] if isinstance(curves, LimitCurve) else list(curves)
     like = default_likelihood() if likelihood is None else likelihood
     base = like.base_problem()
-    encoding = encode(base, mu_max=10.0)  # signals sit at eps_ref ~ eps95, so mu95 ~ 1
+    # signals sit at eps_ref ~ eps95, so mu95 ~ 1 and the +2 sigma expected mu ~ 2; 4 keeps every count positive
+    encoding = encode(base, mu_max=4.0)
     bkg = build_background_only(base, encoding=encoding)
     patches = []
+    skipped: list[dict[str, Any]] = []
     for curve in curves:
         refs = curve.metadata.get("epsilon_ref_observed")
         if refs is None or len(refs) != curve.mass_gev.size:
@@ -219,15 +222,19 @@ def export_workspaces(
         wkey = "dark_width_over_mass" if isinstance(width, str) else "dark_width_GeV"
         for m, e, d, v in zip(masses, eps, delta, valid):
             if not v:
+                skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": "no Z'-like state at eps_ref"})
                 continue
             problem = base.with_signal(d)
             label = f"mass_{m:.6g}_{curve.width}".replace(".", "p").replace("-", "m")
             values = {"mass_GeV": float(m), wkey: wval, "eps_ref": float(e)}
             try:
                 ops = signal_patch_ops(problem, encoding=encoding)
-            except ValueError:
-                continue  # limit outside the POI range of the encoding: not exportable, stays in the CSV
+            except ValueError as err:  # limit outside the POI range of the encoding: stays in the CSV only
+                skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": str(err)})
+                continue
             patches.append((label, values, ops))
+    if skipped:
+        warnings.warn(f"{len(skipped)} hypotheses not exported (listed in patchset metadata 'skipped_hypotheses')", stacklevel=2)
     if not patches:
         raise ValueError("no exportable hypothesis: every point lacks a CLs limit")
     # patchset labels must be the same for every patch: use the first width's key set
@@ -246,6 +253,7 @@ def export_workspaces(
         extra_metadata={
             "kinmix_stats_version": __version__,
             "catalogue_hash": like.catalogue.catalogue_hash(),
+            "skipped_hypotheses": skipped,
             "references_note": (
                 "no HEPData record exists for this likelihood: ins0000000 is a placeholder required by the pyhf 1.0.0 "
                 "patchset schema" if inspire_id is None else "INSPIRE id given by the user"

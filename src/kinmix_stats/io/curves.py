@@ -327,6 +327,8 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
                 for name in LIMIT_COLUMNS:
                     y = c.column(name)
                     keep = ~np.isnan(y)
+                    if not keep.any():
+                        continue  # method not run: the column stays in the tree (all NaN), no empty graph
                     label = _METHOD[name][0]
                     f[f"{w}/g_{name}"] = uproot.as_TGraph(
                         {"x": c.mass_gev[keep].astype(np.float64), "y": y[keep].astype(np.float64)},

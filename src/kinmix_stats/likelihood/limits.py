@@ -145,8 +145,7 @@ def cls_limits(
         converged = (np.abs(eps_new / eps_ref - 1.0) < rtol) | (capped & (eps_ref >= edge[:, None] * 0.999))
         eps_next = np.minimum(eps_new, edge[:, None])
         if np.all(converged):
-            eps_ref = np.where(capped, eps_ref, eps_new)
-            break
+            break  # mu was computed at this eps_ref: keep the pair consistent
         eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
     eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     status = []
@@ -190,7 +189,7 @@ def chi2_limits(
     """Hook et al.'s chi^2 bound (Eqs. 17-19) on exact non-linear residuals; ``e_min=None`` disables Eq. 19."""
     masses = as_positive_array("masses", masses, unit="GeV")
     width = parse_width(width)
-    grid = np.geomspace(1e-4, EPS_CAP, 41) if eps_grid is None else np.asarray(eps_grid, dtype=float)
+    grid = np.geomspace(1e-6, EPS_CAP, 49) if eps_grid is None else np.asarray(eps_grid, dtype=float)
     sig = np.sqrt(np.diag(likelihood.residuals.covariance))
     edge = np.minimum(window_epsilon(likelihood, masses) * 0.999, EPS_CAP)
 

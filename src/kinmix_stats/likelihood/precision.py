@@ -35,6 +35,7 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from .._checks import as_positive_array, check_in_range
 from ..inputs.sm import PDG, SMParameters
@@ -49,7 +50,7 @@ __all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_
 
 #: ASSUMPTION (see module docstring): relative Gaussian spread of sqrt(s) at e+e- colliders
 ASSUMED_BEAM_SPREAD_REL = 1e-3
-_SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio")
+_SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio", "dsigma_bhabha")
 
 #: relative uncertainty of alpha(m_Z): 0.009 / 127.951 (PDG 2023 EW review via flavio 2.7.1)
 ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
@@ -187,7 +188,7 @@ class PrecisionLikelihood:
         """
         delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
         chol, tw, a_inv, prior = self._gls
-        rw = np.linalg.solve(chol, (self.residuals.observed[None, :] - delta_th).T)  # (n, N)
+        rw = solve_triangular(chol, (self.residuals.observed[None, :] - delta_th).T, lower=True)  # (n, N)
         theta = a_inv @ (tw.T @ rw)  # (2, N)
         res = rw - tw @ theta
         return np.sum(res**2, axis=0) + np.sum(prior[:, None] * theta**2, axis=0)
@@ -195,7 +196,7 @@ class PrecisionLikelihood:
     @cached_property
     def _gls(self):
         chol = np.linalg.cholesky(self.residuals.covariance)
-        tw = np.linalg.solve(chol, self._ref.templates.T)
+        tw = solve_triangular(chol, self._ref.templates.T, lower=True)
         prior = np.array([1.0 / ALPHA_REL_SIGMA**2, 0.0])
         a_inv = np.linalg.inv(tw.T @ tw + np.diag(prior))
         return chol, tw, a_inv, prior
@@ -204,5 +205,5 @@ class PrecisionLikelihood:
         """Best-fit (delta alpha/alpha, delta sin^2 theta_W) for residuals ``delta_th`` (N, n) -> (N, 2)."""
         delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
         chol, tw, a_inv, _ = self._gls
-        rw = np.linalg.solve(chol, (self.residuals.observed[None, :] - delta_th).T)
+        rw = solve_triangular(chol, (self.residuals.observed[None, :] - delta_th).T, lower=True)
         return (a_inv @ (tw.T @ rw)).T

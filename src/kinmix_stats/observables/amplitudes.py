@@ -22,7 +22,7 @@ import numpy as np
 from ..inputs.fermions import FERMIONS
 from ..model.vector_boson import ZPrime
 
-__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_squared_sums", "gaussian_average_propagator"]
+__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_squared_sums", "smeared_s_channel", "gaussian_average_propagator"]
 
 _FERMION_INDEX = {name: i for i, name in enumerate(FERMIONS)}
 
@@ -98,14 +98,23 @@ def gaussian_average_propagator(sqrt_s: np.ndarray, spread: np.ndarray, mass: np
 
 
 def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray) -> dict[str, np.ndarray]:
-    """Gaussian-averaged |f_ij|^2 over the beam-energy spread, smearing only the Z' propagator.
+    """Gaussian averages <s' |f_ij(s')|^2> over the beam-energy spread (s' = E'^2), shape (N, K).
 
     f_ij = a_ij + b_ij P with a the photon + Z part (smooth over the spread, taken at the nominal s)
-    and b_ij the Z' coupling product: <|f|^2> = |a|^2 + 2 Re(conj(a) b <P>) + b^2 <|P|^2>.
-    Shape (N, K) for s and spread of shape (K,).
+    and b_ij the Z' coupling product. The s' weight of the cross section is averaged exactly with
+    the propagator: s' P = 1 + z^2 P gives <s' P> = 1 + z^2 <P>, and Im(s' P) = -M Gamma s' |P|^2 gives
+    <s' |P|^2> = -Im(z^2 <P>)/(M Gamma); <s'> = s + spread^2. Hence
+    <s' |f|^2> = |a|^2 (s + spread^2) + 2 Re(conj(a) b <s' P>) + b^2 <s' |P|^2>.
     """
     s = np.asarray(s, dtype=float)
     spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
+    a_parts, b_parts, s_p, s_p2 = _smeared_parts(model, s, fermion, spread)
+    s_mean = (s + spread**2)[None, :]
+    return {k: np.abs(a_parts[k]) ** 2 * s_mean + 2.0 * np.real(np.conj(a_parts[k]) * b_parts[k] * s_p) + b_parts[k] ** 2 * s_p2 for k in a_parts}
+
+
+def _smeared_parts(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray):
+    """Smooth parts a_ij (N, K), Z' coupling products b_ij (N, 1), <s' P> and <s' |P|^2> (N, K)."""
     masses, widths = boson_masses_widths(model)
     gl_i, gr_i = chiral_couplings_all(model, "e")
     gl_f, gr_f = chiral_couplings_all(model, fermion)
@@ -113,10 +122,24 @@ def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.
     prop = 1.0 / (s[None, :, None] - m2 + 1j * (masses * widths)[:, None, :2])
     mzp = masses[:, 2:3]
     gzp = np.maximum(widths[:, 2:3], 1e-300)
-    mean_p, mean_p2 = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
-    out = {}
+    mean_p, _ = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
+    z2 = mzp**2 - 1j * mzp * gzp
+    s_p = 1.0 + z2 * mean_p
+    s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
+    a_parts, b_parts = {}, {}
     for key, gi, gf in (("LL", gl_i, gl_f), ("RR", gr_i, gr_f), ("LR", gl_i, gr_f), ("RL", gr_i, gl_f)):
-        a = np.sum((gi[:, None, :2] * gf[:, None, :2]) * prop, axis=-1)
-        b = (gi[:, 2] * gf[:, 2])[:, None]
-        out[key] = np.abs(a) ** 2 + 2.0 * np.real(np.conj(a) * b * mean_p) + b**2 * mean_p2
-    return out
+        a_parts[key] = np.sum((gi[:, None, :2] * gf[:, None, :2]) * prop, axis=-1)
+        b_parts[key] = (gi[:, 2] * gf[:, 2])[:, None]
+    return a_parts, b_parts, s_p, s_p2
+
+
+def smeared_s_channel(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray):
+    """Pieces for observables with extra amplitudes (Bhabha): a_ij (N, K), b_ij (N, 1), <P>, <|P|^2> (N, K)."""
+    s = np.asarray(s, dtype=float)
+    spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
+    masses, widths = boson_masses_widths(model)
+    a_parts, b_parts, _, _ = _smeared_parts(model, s, fermion, spread)
+    mzp = masses[:, 2:3]
+    gzp = np.maximum(widths[:, 2:3], 1e-300)
+    mean_p, mean_p2 = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
+    return a_parts, b_parts, mean_p, mean_p2

@@ -24,7 +24,7 @@ from .._checks import check_choice, check_in_range
 from ..inputs.fermions import FERMIONS, QUARKS
 from ..inputs.sm import HBARC2_GEV2_PB, alpha_s_running
 from ..model.vector_boson import ZPrime
-from .amplitudes import reduced_amplitudes, smeared_squared_sums
+from .amplitudes import reduced_amplitudes, smeared_s_channel, smeared_squared_sums
 
 __all__ = ["sigma_ee_ff", "afb_ee_ff", "r_ratio", "dsigma_bhabha", "qcd_k_factor", "FINAL_STATES"]
 
@@ -46,14 +46,15 @@ def _check_sqrt_s(sqrt_s) -> np.ndarray:
 
 
 def _squared(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray | None) -> dict[str, np.ndarray]:
+    """s |f_ij|^2, or its Gaussian average over the beam spread, shape (N, K)."""
     if spread is None:
         amp = reduced_amplitudes(model, s, fermion)
-        return {k: np.abs(v) ** 2 for k, v in amp.items()}
+        return {k: s[None, :] * np.abs(v) ** 2 for k, v in amp.items()}
     return smeared_squared_sums(model, s, fermion, spread)
 
 
 def _sums(model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(same-helicity, opposite-helicity) sums N_c K (|f_LL|^2+|f_RR|^2), N_c K (|f_LR|^2+|f_RL|^2)."""
+    """(same-helicity, opposite-helicity) sums N_c K s(|f_LL|^2+|f_RR|^2), N_c K s(|f_LR|^2+|f_RL|^2)."""
     if final_state in ("mu", "tau"):
         sq = _squared(model, s, final_state, spread)
         return sq["LL"] + sq["RR"], sq["LR"] + sq["RL"]
@@ -83,9 +84,7 @@ def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread):
             spread = None
         elif np.any(spread == 0):
             raise ValueError("beam_spread must be > 0 for every energy or 0 for all of them")
-    s = sqrt_s**2
-    same, opp = _sums(model, s, final_state, spread)
-    return s[None, :] * same, s[None, :] * opp
+    return _sums(model, sqrt_s**2, final_state, spread)
 
 
 def sigma_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None) -> np.ndarray:
@@ -111,8 +110,13 @@ def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None) -> np.ndarr
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 
 
-def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta) -> np.ndarray:
-    """dsigma/dcos(theta)(e+e- -> e+e-) in pb; sqrt_s and cos_theta broadcast together, result (N, ...)."""
+def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np.ndarray:
+    """dsigma/dcos(theta)(e+e- -> e+e-) in pb; sqrt_s and cos_theta broadcast together, result (N, ...).
+
+    With ``beam_spread`` (GeV, broadcast like sqrt_s) the s-channel Z' propagator is averaged over the
+    Gaussian spread exactly (Faddeeva function); the smooth photon/Z and t-channel parts are taken at
+    the nominal energy (the s' weight is not averaged: O(spread^2/s)).
+    """
     sqrt_s, cos_theta = np.broadcast_arrays(np.asarray(sqrt_s, dtype=float), np.asarray(cos_theta, dtype=float))
     if np.any(np.abs(cos_theta) >= 1):
         raise ValueError("cos_theta must lie in (-1, 1) (the t-channel pole sits at cos_theta = 1)")
@@ -120,17 +124,36 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta) -> np.ndarray:
     s = sqrt_s**2
     t = -0.5 * s * (1.0 - cos_theta)
     u = -0.5 * s * (1.0 + cos_theta)
-    fs = reduced_amplitudes(model, s, "e")
     ft = reduced_amplitudes(model, t, "e", with_width=False)
-    bracket = (
-        u**2 * (np.abs(fs["LL"] + ft["LL"]) ** 2 + np.abs(fs["RR"] + ft["RR"]) ** 2)
-        + t**2 * (np.abs(fs["LR"]) ** 2 + np.abs(fs["RL"]) ** 2)
-        + s**2 * (np.abs(ft["LR"]) ** 2 + np.abs(ft["RL"]) ** 2)
-    )
+    if beam_spread is None or np.all(np.asarray(beam_spread) == 0):
+        fs = reduced_amplitudes(model, s, "e")
+        bracket = (
+            u**2 * (np.abs(fs["LL"] + ft["LL"]) ** 2 + np.abs(fs["RR"] + ft["RR"]) ** 2)
+            + t**2 * (np.abs(fs["LR"]) ** 2 + np.abs(fs["RL"]) ** 2)
+            + s**2 * (np.abs(ft["LR"]) ** 2 + np.abs(ft["RL"]) ** 2)
+        )
+    else:
+        spread = np.broadcast_to(np.asarray(beam_spread, dtype=float), s.shape)
+        flat_s, flat_spread = s.ravel(), spread.ravel()
+        a, b, mean_p, mean_p2 = smeared_s_channel(model, flat_s, "e", flat_spread)
+        shape = (a["LL"].shape[0],) + s.shape
+        mean_p = mean_p.reshape(shape)
+        mean_p2 = mean_p2.reshape(shape)
+
+        def avg_sq(key, extra):
+            aa = a[key].reshape(shape) + extra
+            bb = b[key].reshape((-1,) + (1,) * s.ndim)
+            return np.abs(aa) ** 2 + 2.0 * np.real(np.conj(aa) * bb * mean_p) + bb**2 * mean_p2
+
+        bracket = (
+            u**2 * (avg_sq("LL", ft["LL"]) + avg_sq("RR", ft["RR"]))
+            + t**2 * (avg_sq("LR", 0.0) + avg_sq("RL", 0.0))
+            + s**2 * (np.abs(ft["LR"]) ** 2 + np.abs(ft["RL"]) ** 2)
+        )
     return 2.0 * math.pi * bracket / (64.0 * math.pi**2 * s) * HBARC2_GEV2_PB
 
 
-def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max) -> np.ndarray:
+def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max, beam_spread=None) -> np.ndarray:
     """Bhabha cross section (pb) integrated over cos(theta_e-) in [cos_min, cos_max]; shape (N, K)."""
     sqrt_s = _check_sqrt_s(sqrt_s)
     cos_min = np.broadcast_to(np.asarray(cos_min, dtype=float), sqrt_s.shape)
@@ -143,5 +166,6 @@ def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max) -> np.ndarray:
     half = 0.5 * (cos_max - cos_min)
     mid = 0.5 * (cos_max + cos_min)
     c = mid[:, None] + half[:, None] * _GL_X[None, :]
-    ds = dsigma_bhabha_dcos(model, sqrt_s[:, None], c)
+    spread = None if beam_spread is None else np.broadcast_to(np.asarray(beam_spread, dtype=float), sqrt_s.shape)[:, None]
+    ds = dsigma_bhabha_dcos(model, sqrt_s[:, None], c, spread)
     return np.sum(ds * (_GL_W * half[:, None])[None], axis=-1)

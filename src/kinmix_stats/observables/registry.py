@@ -120,7 +120,7 @@ def predict(name: str, model: ZPrime, sm: SMParameters | None = None, **kinemati
     _check_kinematics(spec, kinematics)
     if spec.kinematics:
         kin = {k: v for k, v in kinematics.items() if k != "beam_spread"}
-        extra = {"beam_spread": kinematics["beam_spread"]} if "beam_spread" in kinematics and spec.name != "dsigma_bhabha" else {}
+        extra = {"beam_spread": kinematics["beam_spread"]} if "beam_spread" in kinematics else {}
         value = np.asarray(spec.function(model, **kin, **extra))[:, 0]
     else:
         value = np.asarray(spec.function(model))
@@ -151,7 +151,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
         for k in spec.kinematics:
             if k not in spec.grouping:
                 kw[k] = np.array([entries[i][1][k] for i in idx], dtype=float)
-        if key[-1] and spec.name != "dsigma_bhabha":
+        if key[-1]:
             kw["beam_spread"] = np.array([entries[i][1]["beam_spread"] for i in idx], dtype=float)
         out[:, idx] = spec.function(model, **kw)
     return out

@@ -196,7 +196,7 @@ def export_workspaces(
     The background-only workspace (data, SM sample, correlations, alpha_em and sin2_theta_w) is shared
     by every hypothesis; each patch adds the kinetic-mixing sample at the point's eps_ref with POI
     mu = eps^2/eps_ref^2, so CLs(mu = 1) of a patch is the CLs of eps = eps_ref. Patch values are
-    (mass_GeV, dark_width_over_mass or dark width in GeV, eps_ref).
+    (mass_GeV, dark_width_GeV of the Z' (0 narrow, 0.01 m wide), eps_ref).
     """
     from .likelihood.patchset import export_workspaces as _export
     from .likelihood.workspace import build_background_only, encode, signal_patch_ops
@@ -204,10 +204,10 @@ def export_workspaces(
     curves = [curves] if isinstance(curves, LimitCurve) else list(curves)
     like = default_likelihood() if likelihood is None else likelihood
     base = like.base_problem()
-    # signals sit at eps_ref ~ eps95, so mu95 ~ 1 and the +2 sigma expected mu ~ 2; 4 keeps every count positive
-    encoding = encode(base, mu_max=4.0)
-    bkg = build_background_only(base, encoding=encoding)
-    patches = []
+    # Signals sit at eps_ref ~ eps95, so mu95 ~ 1 and the +2 sigma expected mu ~ 2: mu_max = 4. If a
+    # hypothesis moves an effective count too far at mu_max (a single dominant measurement), more of
+    # the variance goes into the Poisson terms (larger poisson_fraction) until every hypothesis fits.
+    hypotheses = []
     skipped: list[dict[str, Any]] = []
     for curve in curves:
         refs = curve.metadata.get("epsilon_ref_observed")
@@ -218,28 +218,30 @@ def export_workspaces(
         masses = curve.mass_gev[ok]
         eps = np.array([r for r in refs if r is not None])
         delta, valid = like.delta_th(masses, eps, width)
-        wval = 0.0 if width == "narrow" else 0.01 if width == "wide" else float(width)
-        wkey = "dark_width_over_mass" if isinstance(width, str) else "dark_width_GeV"
         for m, e, d, v in zip(masses, eps, delta, valid):
             if not v:
                 skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": "no Z'-like state at eps_ref"})
                 continue
-            problem = base.with_signal(d)
             label = f"mass_{m:.6g}_{curve.width}".replace(".", "p").replace("-", "m")
-            values = {"mass_GeV": float(m), wkey: wval, "eps_ref": float(e)}
+            dark = 0.0 if width == "narrow" else 0.01 * float(m) if width == "wide" else float(width)
+            values = {"mass_GeV": float(m), "dark_width_GeV": dark, "eps_ref": float(e)}
+            hypotheses.append((label, values, base.with_signal(d)))
+    for fraction in (0.05, 0.1, 0.2, 0.4, 0.8):
+        encoding = encode(base, mu_max=4.0, poisson_fraction=fraction)
+        patches, failed = [], []
+        for label, values, problem in hypotheses:
             try:
-                ops = signal_patch_ops(problem, encoding=encoding)
-            except ValueError as err:  # limit outside the POI range of the encoding: stays in the CSV only
-                skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": str(err)})
-                continue
-            patches.append((label, values, ops))
+                patches.append((label, values, signal_patch_ops(problem, encoding=encoding)))
+            except ValueError as err:
+                failed.append({"mass_GeV": values["mass_GeV"], "label": label, "reason": str(err)})
+        if not failed:
+            break
+    skipped.extend(failed)
+    bkg = build_background_only(base, encoding=encoding)
     if skipped:
         warnings.warn(f"{len(skipped)} hypotheses not exported (listed in patchset metadata 'skipped_hypotheses')", stacklevel=2)
     if not patches:
         raise ValueError("no exportable hypothesis: every point lacks a CLs limit")
-    # patchset labels must be the same for every patch: use the first width's key set
-    keys = list(patches[0][1])
-    patches = [p for p in patches if list(p[1]) == keys]
     ref = PLACEHOLDER_INSPIRE_ID if inspire_id is None else inspire_id
     return _export(
         bkg,

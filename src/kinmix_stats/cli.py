@@ -6,7 +6,6 @@ line on stderr (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -249,7 +248,14 @@ def recast_cms_cmd(alpha_d, m_chi, resolution, out_dir, cms_limit) -> None:
 
     values = [float(x) for x in alpha_d.split(",")]
     result = recast_cms(values, m_chi, resolution, Path(out_dir), None if cms_limit is None else Path(cms_limit))
-    click.echo(json.dumps({k: str(v) for k, v in result.items()} if isinstance(result, dict) else str(result), indent=1)[:2000])
+    relaxed = np.asarray(result["eps_relaxed"])
+    for k, a in enumerate(values):
+        ratio = relaxed[:, k] / np.asarray(result["eps_cms"])
+        click.echo(f"alpha_D = {a:g}: eps_relaxed/eps_CMS from {np.nanmin(ratio):.3g} to {np.nanmax(ratio):.3g} "
+                   f"(median {np.nanmedian(ratio):.3g}) over {ratio.size} masses")
+    files = result.get("files", {})
+    paths = files.values() if isinstance(files, dict) else files
+    click.echo("wrote " + ", ".join(str(p) for p in paths))
 
 
 def main() -> None:

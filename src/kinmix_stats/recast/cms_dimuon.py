@@ -256,8 +256,14 @@ class PeakMatcher:
             self._target = self.peak_height(self.eps_narrow)
         target = self._target
 
+        if not target > 0:
+            return self.eps_narrow, "no_positive_narrow_peak"
+
         def f(log_eps: float) -> float:
-            return math.log(self.peak_height(math.exp(log_eps), alpha_d, m_chi) / target)
+            # The smeared A' excess can be negative everywhere when the gamma-A' interference dominates
+            # the resonance (small eps, broad A'): such a point lies below the target peak height.
+            ratio = self.peak_height(math.exp(log_eps), alpha_d, m_chi) / target
+            return math.log(ratio) if ratio > 1e-300 else -700.0
 
         # bracket: the peak grows at least like eps^2, so steps of x4 in eps raise it by >= 16
         log_max = math.log(EPS_SEARCH_MAX)

@@ -200,7 +200,7 @@ def cls_qtilde(
 def expected_cls_qtilde(
     mu: float | np.ndarray, sigma: float | np.ndarray, *, clipped: bool = True
 ) -> np.ndarray:
-    """Expected CLs band at ``mu`` for background-only data: shape ``(5,) + broadcast shape``.
+    r"""Expected CLs band at ``mu`` for background-only data: shape ``(5,) + broadcast shape``.
 
     Rows follow ``EXPECTED_NSIGMA`` (-2..+2). With ``clipped=True`` (CCGV Eq. 16; pyhf's
     ``calc_base_dist="clipped_normal"``) the band is ``cls_qtilde(mu, N*sigma, sigma)``, i.e.

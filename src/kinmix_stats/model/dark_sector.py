@@ -84,5 +84,6 @@ def dark_widths(spec: DarkWidthSpec, masses: np.ndarray, x_components: np.ndarra
         return np.zeros_like(masses)
     gamma_zp = WIDE_FRACTION * masses[:, 2] if spec == "wide" else np.full(masses.shape[0], float(spec))
     # Gamma_k = kappa R_Xk^2 m_k with kappa fixed by the Z' dark width (massless dark states)
-    kappa = gamma_zp / (r2[:, 2] * masses[:, 2])
-    return kappa[:, None] * r2 * masses
+    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
+        kappa = gamma_zp / (r2[:, 2] * masses[:, 2])
+    return np.nan_to_num(kappa)[:, None] * r2 * masses

@@ -89,11 +89,13 @@ def gaussian_average_propagator(sqrt_s: np.ndarray, spread: np.ndarray, mass: np
     """
     from scipy.special import wofz
 
-    z = np.sqrt(mass**2 - 1j * mass * width)  # principal root: Re z > 0, Im z < 0
-    zeta = (z - sqrt_s) / (np.sqrt(2.0) * spread)
-    mean_pole = -1j * np.sqrt(np.pi) / (np.sqrt(2.0) * spread) * np.conj(wofz(np.conj(zeta)))
-    mean_p = (mean_pole - 1.0 / (sqrt_s + z)) / (2.0 * z)
-    mean_p2 = -np.imag(mean_p) / (mass * width)
+    # rows of masked model points (no Z'-like state: mass 0) give inf/NaN here and are discarded downstream
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.sqrt(mass**2 - 1j * mass * width)  # principal root: Re z > 0, Im z < 0
+        zeta = (z - sqrt_s) / (np.sqrt(2.0) * spread)
+        mean_pole = -1j * np.sqrt(np.pi) / (np.sqrt(2.0) * spread) * np.conj(wofz(np.conj(zeta)))
+        mean_p = (mean_pole - 1.0 / (sqrt_s + z)) / (2.0 * z)
+        mean_p2 = -np.imag(mean_p) / (mass * width)
     return mean_p, mean_p2
 
 
@@ -110,7 +112,11 @@ def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.
     spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
     a_parts, b_parts, s_p, s_p2 = _smeared_parts(model, s, fermion, spread)
     s_mean = (s + spread**2)[None, :]
-    return {k: np.abs(a_parts[k]) ** 2 * s_mean + 2.0 * np.real(np.conj(a_parts[k]) * b_parts[k] * s_p) + b_parts[k] ** 2 * s_p2 for k in a_parts}
+    with np.errstate(invalid="ignore"):  # masked points (mass 0) only
+        return {
+            k: np.abs(a_parts[k]) ** 2 * s_mean + 2.0 * np.real(np.conj(a_parts[k]) * b_parts[k] * s_p) + b_parts[k] ** 2 * s_p2
+            for k in a_parts
+        }
 
 
 def _smeared_parts(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray):
@@ -124,8 +130,9 @@ def _smeared_parts(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarra
     gzp = np.maximum(widths[:, 2:3], 1e-300)
     mean_p, _ = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
     z2 = mzp**2 - 1j * mzp * gzp
-    s_p = 1.0 + z2 * mean_p
-    s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
+    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
+        s_p = 1.0 + z2 * mean_p
+        s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
     a_parts, b_parts = {}, {}
     for key, gi, gf in (("LL", gl_i, gl_f), ("RR", gr_i, gr_f), ("LR", gl_i, gr_f), ("RL", gr_i, gl_f)):
         a_parts[key] = np.sum((gi[:, None, :2] * gf[:, None, :2]) * prop, axis=-1)

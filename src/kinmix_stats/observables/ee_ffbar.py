@@ -143,7 +143,8 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np
         def avg_sq(key, extra):
             aa = a[key].reshape(shape) + extra
             bb = b[key].reshape((-1,) + (1,) * s.ndim)
-            return np.abs(aa) ** 2 + 2.0 * np.real(np.conj(aa) * bb * mean_p) + bb**2 * mean_p2
+            with np.errstate(invalid="ignore"):  # masked points (mass 0) only
+                return np.abs(aa) ** 2 + 2.0 * np.real(np.conj(aa) * bb * mean_p) + bb**2 * mean_p2
 
         bracket = (
             u**2 * (avg_sq("LL", ft["LL"]) + avg_sq("RR", ft["RR"]))

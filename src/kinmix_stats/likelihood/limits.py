@@ -148,10 +148,13 @@ def cls_limits(
             break  # mu was computed at this eps_ref: keep the pair consistent
         eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
     eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
+    no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
     status = []
     for i in range(m):
         if np.all(converged[i]) and not np.any(capped[i]):
             status.append("ok")
+        elif np.any(no_sensitivity[i]):
+            status.append("no sensitivity: the signal is absorbed by the profiled SM parameters (sigma_mu = inf)")
         elif np.any(capped[i]) and edge[i] < EPS_CAP * 0.999:
             status.append(f"limit reaches the Z0 window edge eps={edge[i]:.3g}: no Z'-like state of this mass above it")
         elif np.any(capped[i]):

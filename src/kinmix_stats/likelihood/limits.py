@@ -149,6 +149,7 @@ def cls_limits(
         eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
     eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
+    eps_final = np.where(no_sensitivity, np.nan, eps_final)  # no limit at all; the status says why
     status = []
     for i in range(m):
         if np.all(converged[i]) and not np.any(capped[i]):

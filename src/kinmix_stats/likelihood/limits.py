@@ -149,12 +149,12 @@ def cls_limits(
         eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
     eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
-    eps_final = np.where(no_sensitivity, np.nan, eps_final)  # no limit at all; the status says why
+    eps_final = np.where(no_sensitivity & (edge[:, None] > 1e-9), np.nan, eps_final)  # no limit; the status says why
     status = []
     for i in range(m):
         if np.all(converged[i]) and not np.any(capped[i]):
             status.append("ok")
-        elif np.any(no_sensitivity[i]):
+        elif np.any(no_sensitivity[i]) and edge[i] > 1e-9:
             status.append("no sensitivity: the signal is absorbed by the profiled SM parameters (sigma_mu = inf)")
         elif np.any(capped[i]) and edge[i] < EPS_CAP * 0.999:
             status.append(f"limit reaches the Z0 window edge eps={edge[i]:.3g}: no Z'-like state of this mass above it")
@@ -162,7 +162,7 @@ def cls_limits(
             status.append(f"no sensitivity below eps={EPS_CAP:g}")
         else:
             status.append(f"re-linearisation not converged to {rtol:g} after {max_iter} steps")
-    delta_obs, _ = likelihood.delta_th(masses, eps_final[:, 0], width)
+    delta_obs, _ = likelihood.delta_th(masses, np.where(np.isfinite(eps_final[:, 0]), eps_final[:, 0], eps_ref[:, 0]), width)
     return LimitResult(
         mass=masses,
         width=width,

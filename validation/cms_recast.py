@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -216,9 +217,19 @@ def main(argv: list[str] | None = None) -> int:
         "The paper's exact alpha_D band and resolution are lost in the seed text, so this comparison is qualitative.",
         "",
         f"Figures: `{rel(res['files']['figure_shapes'])}` (signal shapes, Figs. 2-4 analogue), "
-        f"`{rel(res['files']['figure_limits'])}` (relaxed limits, Fig. 5 analogue), `{rel(sens_png)}` (resolution scan).",
+        f"`{rel(res['files']['figure_limits'])}` (relaxed limits, Fig. 5 analogue), `{rel(sens_png)}` (resolution scan); "
+        "committed copies below.",
+        "",
+        "![signal shapes](figures/recast_cms_shapes.png)",
+        "",
+        "![relaxed limits](figures/recast_cms_limits.png)",
         "",
     ]
+    if not args.quick:  # keep the report's figures in the repository
+        figures = HERE / "figures"
+        figures.mkdir(exist_ok=True)
+        for key, name in (("figure_shapes", "recast_cms_shapes.png"), ("figure_limits", "recast_cms_limits.png")):
+            shutil.copyfile(res["files"][key], figures / name)
     md_path = (args.out / "cms_recast.md") if args.quick else (HERE / "cms_recast.md")  # a smoke run never overwrites the report
     atomic_write_text(md_path, "\n".join(lines))
     print("\n".join(lines))

@@ -258,6 +258,15 @@ def recast_cms_cmd(alpha_d, m_chi, resolution, out_dir, cms_limit) -> None:
     click.echo("wrote " + ", ".join(str(p) for p in paths))
 
 
+@cli.command("zprime-limits")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory for zprime_limits.csv.")
+def zprime_limits_cmd(out_dir) -> None:
+    """95% CL LEP-II and electroweak mass limits on the named Z' models of the PDG review (zprime_limits.csv)."""
+    from .zprime_limits import zprime_limits
+
+    click.echo(f"wrote {zprime_limits(out_dir)}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(obj={}, prog_name="kinmix")

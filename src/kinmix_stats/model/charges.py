@@ -112,3 +112,39 @@ def named_model(name: str) -> U1Charges:
 def dark_photon_charges() -> U1Charges:
     """A pure dark photon: no SM fermion carries U(1)' charge."""
     return U1Charges(label="dark_photon")
+
+
+@dataclass(frozen=True)
+class SequentialCharges(U1Charges):
+    """Couplings of the sequential Z' (SSM): those of the SM Z, z_L = T3 - s_W^2 Q, z_R = -s_W^2 Q.
+
+    Used with g_z = g / c_W (PDG Z' review, Table 2 caption: "same coupling as the SM Z boson").
+    Not a U(1)' charge assignment (u_L and d_L differ), so the inherited ``q``, ``u``, ... fields
+    stay zero and are not used; :meth:`chiral` reads T3 and Q of the fermion instead. ``sin2_theta_w``
+    is fixed at construction (the Z' couplings are model parameters; they do not follow SM-parameter
+    nuisance shifts).
+    """
+
+    sin2_theta_w: float = 0.0
+    label: str = "SSM"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        s2 = check_finite("sin2_theta_w", self.sin2_theta_w)
+        if not 0.0 < s2 < 1.0:
+            raise ValueError(f"sin2_theta_w must lie in (0, 1), got {s2!r}")
+
+    def chiral(self, fermion: Fermion) -> tuple[float, float]:
+        """(z_L, z_R) = (T3 - s_W^2 Q, -s_W^2 Q); z_R = 0 for SM neutrinos."""
+        z_l = fermion.t3 - self.sin2_theta_w * fermion.charge
+        z_r = 0.0 if fermion.is_neutrino else -self.sin2_theta_w * fermion.charge
+        return z_l, z_r
+
+    def anomalies(self, n_generations: int = 3) -> dict[str, float]:
+        """Not defined: the SSM has no U(1)' charges (z_L differs within an SU(2) doublet)."""
+        raise NotImplementedError("the sequential Z' is not a U(1)' charge assignment; anomalies() is undefined")
+
+
+def sequential_charges(sin2_theta_w: float) -> SequentialCharges:
+    """The sequential-Z' couplings for a given sin^2 theta_W (e.g. ``SMParameters().sin2_theta_w``)."""
+    return SequentialCharges(sin2_theta_w=sin2_theta_w)

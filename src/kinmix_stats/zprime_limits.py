@@ -1,0 +1,281 @@
+"""Mass and coupling limits on the named Z' models of the PDG review (issue "General Z' models").
+
+Source: M.-C. Chen, B. A. Dobrescu, S. Willocq, "Z'-boson searches", PDG review (rev. Jan. 2016;
+seed 004): Table 1 (charge families), Eq. 8 (c_u, c_d), Table 2 (mass limits).
+
+Gauge couplings
+---------------
+* chi, psi, eta (E6/SO(10)): g_z = sqrt(5/3) g' x |k|, with g' = e / c_W (``SMParameters.g_prime``),
+  sqrt(5/3) g' the GUT-normalised hypercharge coupling, and k the factor converting the
+  un-normalised PDG Table 1 ``10+x5bar`` charges into the GUT-normalised E6 charges of Langacker,
+  Rev. Mod. Phys. 81 (2009) 1199 (arXiv:0801.1345): on the left-handed Weyl fields (Q, u^c, d^c, L, e^c),
+  Q_chi = (-1,-1,3,3,-1)/(2 sqrt10), Q_psi = (1,1,1,1,1)/(2 sqrt6), Q_eta = sqrt(3/8) Q_chi - sqrt(5/8) Q_psi.
+  PDG right-handed charges map to conjugates with a sign flip (z(f^c) = -z(f_R)). Comparing the vectors
+  field by field gives a constant ratio k: chi -3/(2 sqrt10) = -0.4743, psi 3/(2 sqrt6) = 0.6124,
+  eta -sqrt(3/5) = -0.7746 (the overall sign of g_z is unobservable without Z-Z' mixing).
+  Hence g_z(chi) = sqrt(3/8) g', g_z(psi) = sqrt(5/8) g', g_z(eta) = g'.
+* B-L, R, I: the PDG table gives no unification condition. We use the SAME g_z = sqrt(5/3) g' applied
+  directly to the Table 1 charges as a benchmark, not a prediction of those models.
+* SSM: couplings of the SM Z (:class:`~kinmix_stats.model.charges.SequentialCharges`), g_z = g / c_W.
+
+Limits
+------
+For each mass on a grid, the exact tree-level theory residual delta_th at the nominal g_z is the
+signal of a hypothesis mu = 1 of the linear Gaussian problem of
+:class:`~kinmix_stats.likelihood.precision.PrecisionLikelihood`; CLs(mu = 1) (q~_mu, asymptotic) is
+exact there (no linearisation: the signal at mu = 1 is the non-linear prediction itself). A mass is
+excluded if CLs < 0.05. The mass limit is the smallest M such that every grid mass above M is
+allowed, with log(CLs) interpolated linearly in log(M) between the last excluded and the first
+allowed grid point above it. A Delta chi^2 = 3.84 (vs the SM, profiled over alpha and sin^2 theta_W)
+variant is given too.
+
+* "LEP-II" limits use all datasets (the LEP-II ``lep2_ffbar``/``lep2_bhabha`` sets carry the signal
+  of a heavy Z'); "electroweak" limits use all datasets except those two.
+* With kinetic mixing 0 and delta_m2 = 0 there is no tree-level Z-Z' mixing in our model, so our
+  "electroweak" limit comes only from Z' exchange in off-pole data (mostly the PETRA/PEP/TRISTAN R
+  ratio) and the small Z' exchange at the Z pole. It is NOT the PDG electroweak fit, which includes
+  Z-Z' mass mixing through the Higgs sector, atomic parity violation and neutrino scattering; we
+  have none of these, so our electroweak limits are much weaker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ._checks import check_choice
+from .inputs.sm import SMParameters
+from .likelihood.cls import cls_limits_batch, cls_qtilde
+from .likelihood.gaussian import profile_fit_batch
+from .likelihood.precision import PrecisionLikelihood
+from .measurements import available_datasets
+from .model.charges import U1Charges, named_model, sequential_charges
+from .model.vector_boson import ZPrime
+
+__all__ = [
+    "MODELS",
+    "E6_MODELS",
+    "LANGACKER_CHARGES",
+    "CSV_COLUMNS",
+    "LEP2_DATASETS",
+    "PDG_TABLE2",
+    "lh_charge_vector",
+    "e6_normalisation",
+    "nominal_gz",
+    "model_charges",
+    "zprime_factory",
+    "zprime_likelihood",
+    "cls_at_nominal",
+    "mass_limit_from_grid",
+    "mass_limits",
+    "coupling_limits",
+    "lhc_coefficients",
+    "zprime_limits",
+]
+
+MODELS = ("B-L", "chi", "psi", "eta", "R", "I", "SSM")
+E6_MODELS = ("chi", "psi", "eta")
+LEP2_DATASETS = ("lep2_ffbar", "lep2_bhabha")
+CSV_COLUMNS = ("model", "g_z", "lep2_mass_limit_gev", "ew_mass_limit_gev")
+GUT_HYPERCHARGE_NORM = math.sqrt(5.0 / 3.0)
+DEFAULT_MASS_GRID = np.geomspace(100.0, 5000.0, 121)
+
+_CHI = np.array([-1.0, -1.0, 3.0, 3.0, -1.0]) / (2.0 * math.sqrt(10.0))
+_PSI = np.ones(5) / (2.0 * math.sqrt(6.0))
+#: GUT-normalised E6 charges on (Q, u^c, d^c, L, e^c), Langacker arXiv:0801.1345
+LANGACKER_CHARGES = {
+    "chi": _CHI,
+    "psi": _PSI,
+    "eta": math.sqrt(3.0 / 8.0) * _CHI - math.sqrt(5.0 / 8.0) * _PSI,
+}
+
+#: PDG Z' review Table 2, 95% CL lower mass limits in GeV (None: not given)
+PDG_TABLE2 = {
+    "chi": {"electroweak": 1141, "LEP-II": 785},
+    "psi": {"electroweak": 147, "LEP-II": 500},
+    "eta": {"electroweak": 427, "LEP-II": 500},
+    "S": {"electroweak": 1257, "LEP-II": None},
+    "SSM": {"electroweak": 1403, "LEP-II": 1760},
+}
+
+
+# ------------------------------------------------------------------------------------ couplings
+def lh_charge_vector(charges: U1Charges) -> np.ndarray:
+    """PDG Table 1 charges as left-handed Weyl charges on (Q, u^c, d^c, L, e^c): (q, -u, -d, l, -e)."""
+    return np.array([charges.q, -charges.u, -charges.d, charges.l, -charges.e])
+
+
+def e6_normalisation(name: str) -> float:
+    """k with Q_Langacker = k * Q_PDG field by field for chi, psi, eta (raises if not proportional)."""
+    check_choice("E6 model", name, E6_MODELS)
+    pdg = lh_charge_vector(named_model(name))
+    ratios = LANGACKER_CHARGES[name] / pdg
+    if not np.allclose(ratios, ratios[0], rtol=1e-12, atol=0.0):
+        raise ValueError(f"PDG and Langacker {name} charges are not proportional: ratios {ratios}")
+    return float(ratios[0])
+
+
+def nominal_gz(name: str, sm: SMParameters | None = None) -> float:
+    """g_z of a named model (see the module docstring; B-L, R, I: benchmark sqrt(5/3) g')."""
+    check_choice("Z' model", name, MODELS)
+    sm = SMParameters() if sm is None else sm
+    if name == "SSM":
+        return sm.g / sm.cw
+    g_gut = GUT_HYPERCHARGE_NORM * sm.g_prime
+    return g_gut * abs(e6_normalisation(name)) if name in E6_MODELS else g_gut
+
+
+def model_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
+    """Charges of a named model; the SSM couplings use sin^2 theta_W of ``sm`` (default reference)."""
+    check_choice("Z' model", name, MODELS)
+    if name == "SSM":
+        return sequential_charges((SMParameters() if sm is None else sm).sin2_theta_w)
+    return named_model(name)
+
+
+def zprime_factory(name: str, sm_ref: SMParameters | None = None):
+    """A ``ModelFactory`` whose "epsilon" argument is the gauge coupling g_z (kinetic mixing 0, delta_m2 = 0)."""
+    charges = model_charges(name, sm_ref)
+
+    def factory(masses, g_z, width, sm):
+        return ZPrime(masses, 0.0, gx=float(g_z), charges=charges, width=width, sm=sm, on_invalid="mask")
+
+    factory.__name__ = f"zprime_factory_{name}"
+    return factory
+
+
+def lhc_coefficients(model_name: str, mass: float, g_z: float | None = None, width="narrow") -> dict[str, float]:
+    """PDG Eq. 8: c_q^f = [(g_L^q)^2 + (g_R^q)^2] B(Z' -> f fbar) for q = u, d and f = e (= mu).
+
+    ``g_z`` defaults to :func:`nominal_gz`; ``width`` adds a dark-sector width to the total width
+    (as in :class:`~kinmix_stats.model.ZPrime`).
+    """
+    g_z = nominal_gz(model_name) if g_z is None else float(g_z)
+    model = ZPrime(float(mass), 0.0, gx=g_z, charges=model_charges(model_name), width=width)
+    br = model.branching_ratio("Zp", "e")
+    out = {}
+    for q in ("u", "d"):
+        gl, gr = model.chiral_couplings("Zp", q)
+        out[f"c_{q}"] = float((gl**2 + gr**2) * br)
+    return out
+
+
+# ------------------------------------------------------------------------------------ likelihoods
+def _datasets(which: str) -> tuple[str, ...]:
+    check_choice("dataset selection", which, ("lep2", "ew"))
+    names = tuple(available_datasets())
+    return names if which == "lep2" else tuple(n for n in names if n not in LEP2_DATASETS)
+
+
+@lru_cache(maxsize=32)
+def zprime_likelihood(name: str, which: str = "lep2") -> PrecisionLikelihood:
+    """The precision likelihood for model ``name`` on the "lep2" (all) or "ew" (no LEP-II) datasets."""
+    return PrecisionLikelihood(datasets=list(_datasets(which)), model_factory=zprime_factory(name))
+
+
+def _signals(lik: PrecisionLikelihood, masses: np.ndarray, g_z: float, width) -> np.ndarray:
+    delta, valid = lik.delta_th(masses, g_z, width)
+    if not np.all(valid):
+        raise ValueError("no Z'-like state for some masses (cannot happen without mixing)")
+    return delta
+
+
+def cls_at_nominal(lik: PrecisionLikelihood, masses, g_z: float, width="narrow") -> tuple[np.ndarray, np.ndarray]:
+    """(CLs(mu=1), Delta chi^2 vs SM) for signals delta_th(M, g_z), exact at mu = 1."""
+    masses = np.atleast_1d(np.asarray(masses, dtype=float))
+    delta = _signals(lik, masses, g_z, width)
+    fit = profile_fit_batch(lik.base_problem(), delta)
+    cls = np.ones(masses.size)
+    ok = np.isfinite(fit.sigma_mu)
+    if np.any(ok):
+        cls[ok] = cls_qtilde(1.0, fit.mu_hat[ok], fit.sigma_mu[ok])[0]
+    dchi2 = lik.chi2_profiled(delta) - lik.chi2_profiled(np.zeros((1, delta.shape[1])))[0]
+    return cls, dchi2
+
+
+def mass_limit_from_grid(masses, stat, threshold: float, *, excluded_below: bool = True) -> float:
+    """Smallest M such that every grid mass above M is allowed; NaN if nothing is excluded, inf if the top is.
+
+    ``stat`` < ``threshold`` means excluded (CLs), or > with ``excluded_below=False`` (Delta chi^2).
+    Between the last excluded and the next allowed point the crossing is interpolated linearly in
+    (log M, log stat) for CLs and (log M, stat) for Delta chi^2.
+    """
+    m = np.asarray(masses, dtype=float)
+    s = np.asarray(stat, dtype=float)
+    excl = s < threshold if excluded_below else s > threshold
+    if not np.any(excl):
+        return float("nan")
+    k = int(np.flatnonzero(excl)[-1])
+    if k == m.size - 1:
+        return float("inf")
+    if excluded_below:
+        y0, y1, yt = math.log(max(s[k], 1e-300)), math.log(s[k + 1]), math.log(threshold)
+    else:
+        y0, y1, yt = s[k], s[k + 1], threshold
+    t = (yt - y0) / (y1 - y0) if y1 != y0 else 0.0
+    return float(math.exp(math.log(m[k]) + t * (math.log(m[k + 1]) - math.log(m[k]))))
+
+
+def mass_limits(
+    name: str,
+    which: str = "lep2",
+    g_z: float | None = None,
+    masses: Sequence[float] | None = None,
+    width="narrow",
+) -> dict[str, float]:
+    """95% CL lower mass limits (GeV) of model ``name``: ``{"cls": ..., "chi2": ...}``."""
+    g_z = nominal_gz(name) if g_z is None else float(g_z)
+    grid = DEFAULT_MASS_GRID if masses is None else np.asarray(masses, dtype=float)
+    cls, dchi2 = cls_at_nominal(zprime_likelihood(name, which), grid, g_z, width)
+    return {
+        "cls": mass_limit_from_grid(grid, cls, 0.05),
+        "chi2": mass_limit_from_grid(grid, dchi2, 3.84, excluded_below=False),
+    }
+
+
+def coupling_limits(name: str, masses, which: str = "lep2", g_ref: float = 0.05, width="narrow") -> np.ndarray:
+    """95% CL CLs upper limits on g_z at ``masses``: mu = (g/g_ref)^2 with one re-linearisation step.
+
+    First pass: signal at g_ref, mu95 -> g1 = g_ref sqrt(mu95). Second pass: signal at g1 (capped
+    at 1.5, below the factory's |epsilon| < pi/2 guard), g = g1 sqrt(mu95').
+    """
+    lik = zprime_likelihood(name, which)
+    masses = np.atleast_1d(np.asarray(masses, dtype=float))
+    problem = lik.base_problem()
+    g1 = g_ref * np.sqrt(cls_limits_batch(problem, _signals(lik, masses, g_ref, width)).observed_mu)
+    out = np.full(masses.size, np.nan)
+    for i, (m, g) in enumerate(zip(masses, g1)):
+        if not np.isfinite(g):
+            continue
+        g = min(float(g), 1.5)
+        mu = cls_limits_batch(problem, _signals(lik, np.array([m]), g, width)).observed_mu[0]
+        out[i] = g * math.sqrt(mu)
+    return out
+
+
+# ------------------------------------------------------------------------------------ table
+def _fmt(x: float) -> str:
+    return "" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
+    """Write ``out_dir/zprime_limits.csv`` (columns ``CSV_COLUMNS``; CLs limits; empty = none on the grid)."""
+    from .io.atomic import atomic_write_text, check_output_dir
+
+    out = check_output_dir(out_dir, is_dir=True)
+    out.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for name in MODELS:
+        lep2 = mass_limits(name, "lep2", masses=masses)["cls"]
+        ew = mass_limits(name, "ew", masses=masses)["cls"]
+        writer.writerow([name, f"{nominal_gz(name):.6f}", _fmt(lep2), _fmt(ew)])
+    return atomic_write_text(out / "zprime_limits.csv", buf.getvalue())
+

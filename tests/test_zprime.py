@@ -1,0 +1,184 @@
+"""General Z' models of the PDG review (seed 004): charges, couplings, c_u/c_d and mass limits."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from kinmix_stats import zprime_limits as zl
+from kinmix_stats.inputs.fermions import FERMIONS
+from kinmix_stats.inputs.sm import SMParameters, alpha_s_running
+from kinmix_stats.model.charges import SequentialCharges, charge_family, named_model, sequential_charges
+
+SM_GAUGE_ANOMALIES = ("SU3^2 U1'", "SU2^2 U1'", "Y^2 U1'", "Y U1'^2")
+COARSE = np.geomspace(100.0, 5000.0, 41)
+
+
+# ----------------------------------------------------------------------------- anomalies (PDG text under Table 1)
+def test_b_minus_l_anomaly_free_with_right_handed_neutrino():
+    assert all(abs(v) < 1e-12 for v in named_model("B-L").anomalies().values())
+
+
+@pytest.mark.parametrize("x", [-2.0, 0.0, 1.0, 2.5, 4.0, 7.0 / 3.0])
+def test_q_plus_xu_anomaly_free_with_its_right_handed_neutrino(x):
+    assert all(abs(v) < 1e-12 for v in charge_family("q+xu", x).anomalies().values())
+
+
+def test_chi_needs_no_coloured_or_electroweak_vectorlike_fermions():
+    """PDG: vector-like fermions with SM charges are required for 10+x5bar except x = -3 (chi)."""
+    chi = named_model("chi").anomalies()
+    assert all(abs(chi[k]) < 1e-12 for k in SM_GAUGE_ANOMALIES)
+    # the remaining U(1)'^3 and gravitational anomalies are cancelled by an SM singlet: the SO(10)
+    # 16's N^c (2 sqrt10 Q_chi = -5, Langacker) = charge +5/3 in PDG units, i.e. nu_R = -5/3
+    with_n = dataclasses.replace(named_model("chi"), nu_r=-5.0 / 3.0).anomalies()
+    assert all(abs(v) < 1e-12 for v in with_n.values())
+    for name in ("psi", "eta"):
+        other = named_model(name).anomalies()
+        assert max(abs(other[k]) for k in SM_GAUGE_ANOMALIES) > 0.1
+
+
+def test_u1_i_requires_new_fermions():
+    """PDG: U(1)_I 'requires new quarks and leptons'."""
+    assert abs(named_model("I").anomalies()["SU3^2 U1'"]) > 0.1
+
+
+# ----------------------------------------------------------------------------- normalisation of g_z
+def test_e6_normalisation_factors_constant_across_fields():
+    expected = {"chi": -3 / (2 * math.sqrt(10)), "psi": 3 / (2 * math.sqrt(6)), "eta": -math.sqrt(3 / 5)}
+    for name, k in expected.items():
+        ratios = zl.LANGACKER_CHARGES[name] / zl.lh_charge_vector(named_model(name))
+        np.testing.assert_allclose(ratios, k, rtol=1e-12)
+        assert zl.e6_normalisation(name) == pytest.approx(k, rel=1e-12)
+    # Langacker's Q_eta = (2, 2, -1, -1, 2) / (2 sqrt15) up to sign
+    np.testing.assert_allclose(np.abs(zl.LANGACKER_CHARGES["eta"]), np.array([2, 2, 1, 1, 2]) / (2 * math.sqrt(15)), rtol=1e-12)
+
+
+def test_nominal_couplings():
+    sm = SMParameters()
+    gp = sm.g_prime
+    assert zl.nominal_gz("chi") == pytest.approx(math.sqrt(3 / 8) * gp, rel=1e-12)
+    assert zl.nominal_gz("psi") == pytest.approx(math.sqrt(5 / 8) * gp, rel=1e-12)
+    assert zl.nominal_gz("eta") == pytest.approx(gp, rel=1e-12)
+    for name in ("B-L", "R", "I"):
+        assert zl.nominal_gz(name) == pytest.approx(math.sqrt(5 / 3) * gp, rel=1e-12)
+    assert zl.nominal_gz("SSM") == pytest.approx(sm.g / sm.cw, rel=1e-12)
+
+
+def test_sequential_charges_are_sm_z_couplings():
+    s2 = SMParameters().sin2_theta_w
+    ssm = sequential_charges(s2)
+    assert isinstance(ssm, SequentialCharges) and ssm.label == "SSM"
+    for f in FERMIONS.values():
+        z_l, z_r = ssm.chiral(f)
+        assert z_l == pytest.approx(f.t3 - s2 * f.charge)
+        assert z_r == pytest.approx(0.0 if f.is_neutrino else -s2 * f.charge)
+    with pytest.raises(NotImplementedError):
+        ssm.anomalies()
+    with pytest.raises(ValueError):
+        SequentialCharges(sin2_theta_w=1.5)
+
+
+# ----------------------------------------------------------------------------- decoupling
+@pytest.mark.parametrize("name", ["chi", "SSM"])
+def test_decoupling(name):
+    lik = zl.zprime_likelihood(name, "lep2")
+    m = np.array([150.0, 600.0, 3000.0])
+    d0, _ = lik.delta_th(m, 0.0)
+    np.testing.assert_allclose(d0, 0.0, atol=1e-13)
+    d_small, _ = lik.delta_th(m, 1e-4)
+    d_ref, _ = lik.delta_th(m, 1e-3)
+    assert np.all(np.isfinite(d_small))
+    assert np.max(np.abs(d_small)) < 0.02 * np.max(np.abs(d_ref))
+    big = np.abs(d_ref) > 1e-9
+    np.testing.assert_allclose(d_small[big] / d_ref[big], 1e-2, rtol=0.05)  # interference ~ g_z^2
+
+
+# ----------------------------------------------------------------------------- c_u, c_d (PDG Eq. 8)
+def _hand_width(mass, gl, gr, m_f, n_c, k):
+    r = (m_f / mass) ** 2
+    if r >= 0.25:
+        return 0.0
+    gv, ga = 0.5 * (gl + gr), 0.5 * (gl - gr)
+    return n_c * mass * math.sqrt(1 - 4 * r) / (12 * math.pi) * (gv**2 * (1 + 2 * r) + ga**2 * (1 - 4 * r)) * k
+
+
+@pytest.mark.parametrize("mass", [500.0, 3000.0])
+def test_lhc_coefficients_ssm_by_hand(mass):
+    sm = SMParameters()
+    gz, s2 = sm.g / sm.cw, sm.sin2_theta_w
+    kq = 1.0 + alpha_s_running(mass, sm.alpha_s_mz, sm.mz0) / math.pi
+    widths = {}
+    for name, f in FERMIONS.items():
+        gl = gz * (f.t3 - s2 * f.charge)
+        gr = 0.0 if f.is_neutrino else -gz * s2 * f.charge
+        widths[name] = _hand_width(mass, gl, gr, f.mass, f.n_colour, kq if f.is_quark else 1.0)
+    br_e = widths["e"] / sum(widths.values())  # no Z-Z' mixing: no WW, Zh
+    c_u = (gz**2) * ((0.5 - 2 / 3 * s2) ** 2 + (2 / 3 * s2) ** 2) * br_e
+    c_d = (gz**2) * ((-0.5 + 1 / 3 * s2) ** 2 + (1 / 3 * s2) ** 2) * br_e
+    got = zl.lhc_coefficients("SSM", mass)
+    assert got["c_u"] == pytest.approx(c_u, rel=1e-9)
+    assert got["c_d"] == pytest.approx(c_d, rel=1e-9)
+
+
+def test_lhc_coefficients_dark_width_dilutes():
+    narrow = zl.lhc_coefficients("chi", 2000.0)
+    wide = zl.lhc_coefficients("chi", 2000.0, width="wide")
+    assert 0 < wide["c_u"] < narrow["c_u"] and 0 < wide["c_d"] < narrow["c_d"]
+    # c scales as g_z^2 at fixed branching ratio
+    double = zl.lhc_coefficients("chi", 2000.0, g_z=2 * zl.nominal_gz("chi"))
+    assert double["c_u"] == pytest.approx(4 * narrow["c_u"], rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- limits
+def test_mass_limit_from_grid():
+    m = np.array([100.0, 200.0, 400.0, 800.0])
+    assert math.isnan(zl.mass_limit_from_grid(m, [0.5, 0.5, 0.5, 0.5], 0.05))
+    assert math.isinf(zl.mass_limit_from_grid(m, [0.01, 0.01, 0.01, 0.01], 0.05))
+    # log-log interpolation between 200 (CLs 0.01) and 400 (CLs 0.25): crossing at 0.05 -> half-way
+    assert zl.mass_limit_from_grid(m, [0.0, 0.01, 0.25, 0.9], 0.05) == pytest.approx(200 * math.sqrt(2), rel=1e-12)
+    # a re-excluded point above an allowed one moves the limit up
+    assert zl.mass_limit_from_grid(m, [0.01, 0.5, 0.01, 0.9], 0.05) > 400.0
+    assert zl.mass_limit_from_grid(m, [10.0, 5.0, 1.0, 0.0], 3.84, excluded_below=False) > 200.0
+
+
+@pytest.mark.parametrize("name", ["chi", "SSM"])
+def test_mass_limit_monotonic_in_coupling(name):
+    g0 = zl.nominal_gz(name)
+    limits = [zl.mass_limits(name, "lep2", g_z=f * g0, masses=COARSE)["cls"] for f in (0.5, 1.0, 2.0)]
+    assert all(np.isfinite(limits))
+    assert limits[0] < limits[1] < limits[2]
+
+
+def test_coupling_limits_consistent_with_mass_limit():
+    g0 = zl.nominal_gz("chi")
+    m_lim = zl.mass_limits("chi", "lep2")["cls"]
+    g_lim = zl.coupling_limits("chi", [0.7 * m_lim, 1.4 * m_lim])
+    assert g_lim[0] < g0 < g_lim[1]
+
+
+def test_csv_header_and_rows(tmp_path):
+    path = zl.zprime_limits(tmp_path / "out", masses=COARSE)
+    text = path.read_text()
+    assert text.splitlines()[0] == "model,g_z,lep2_mass_limit_gev,ew_mass_limit_gev"
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [r["model"] for r in rows] == ["B-L", "chi", "psi", "eta", "R", "I", "SSM"]
+    for r in rows:
+        assert float(r["g_z"]) > 0
+        assert r["lep2_mass_limit_gev"] != ""
+        if r["ew_mass_limit_gev"]:
+            assert float(r["ew_mass_limit_gev"]) <= float(r["lep2_mass_limit_gev"]) * 1.05
+
+
+def test_cli_zprime_limits(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from kinmix_stats import cli
+
+    monkeypatch.setattr(zl, "DEFAULT_MASS_GRID", COARSE)
+    result = CliRunner().invoke(cli.cli, ["zprime-limits", "--out", str(tmp_path / "z")], obj={})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "z" / "zprime_limits.csv").read_text().startswith("model,g_z,lep2_mass_limit_gev,ew_mass_limit_gev\n")

@@ -38,7 +38,8 @@ class ObservableSpec:
     grouping: tuple[str, ...] = ()  # non-vectorised kinematics (e.g. final_state)
 
 
-def _lep(fn: Callable, *args) -> Callable:
+def _bind(fn: Callable, *args) -> Callable:
+    """fn(model, *args) as a one-argument prediction function."""
     return lambda model: fn(model, *args)
 
 
@@ -59,13 +60,13 @@ _register(
 _register(ObservableSpec("GammaZ", "GeV", "total Z width incl. exotic width", zpole.gamma_z))
 _register(ObservableSpec("sigma_had0", "nb", "hadronic pole cross section", zpole.sigma_had0))
 for _l in ("e", "mu", "tau"):
-    _register(ObservableSpec(f"R_{_l}", "", f"Gamma_had/Gamma_{_l}{_l}", _lep(zpole.r_lepton, _l)))
+    _register(ObservableSpec(f"R_{_l}", "", f"Gamma_had/Gamma_{_l}{_l}", _bind(zpole.r_lepton, _l)))
 for _q in ("b", "c"):
-    _register(ObservableSpec(f"R_{_q}", "", f"Gamma_{_q}{_q}/Gamma_had", _lep(zpole.r_quark, _q)))
+    _register(ObservableSpec(f"R_{_q}", "", f"Gamma_{_q}{_q}/Gamma_had", _bind(zpole.r_quark, _q)))
 for _f in ("e", "mu", "tau", "b", "c", "s"):
-    _register(ObservableSpec(f"A_{_f}", "", f"Z asymmetry parameter A_{_f}", _lep(zpole.asymmetry, _f)))
+    _register(ObservableSpec(f"A_{_f}", "", f"Z asymmetry parameter A_{_f}", _bind(zpole.asymmetry, _f)))
 for _f in ("e", "mu", "tau", "b", "c"):
-    _register(ObservableSpec(f"AFB0_{_f}", "", f"pole forward-backward asymmetry A_FB^(0,{_f})", _lep(zpole.afb0, _f)))
+    _register(ObservableSpec(f"AFB0_{_f}", "", f"pole forward-backward asymmetry A_FB^(0,{_f})", _bind(zpole.afb0, _f)))
 _register(
     ObservableSpec(
         "sigma_ee_ff", "pb", "sigma(e+e- -> f fbar), f = mu, tau, had",

@@ -49,6 +49,7 @@ def _parse_width(text: str):
 
 
 def _parse_masses(text: str | None, likelihood):
+    """'LO:HI:N' (log-spaced) or 'M1,M2,...' in GeV; None: the default refined grid."""
     from .scan import default_mass_grid
 
     if text is None:
@@ -57,11 +58,17 @@ def _parse_masses(text: str | None, likelihood):
         parts = text.split(":")
         if len(parts) != 3:
             raise ValueError(f"--masses {text!r}: expected LO:HI:N (log-spaced) or a comma-separated list")
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-        if not (0 < lo < hi) or n < 1:
-            raise ValueError(f"--masses {text!r}: need 0 < LO < HI and N >= 1")
+        try:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise ValueError(f"--masses {text!r}: LO and HI must be numbers and N an integer (LO:HI:N)") from None
+        if not (0 < lo < hi < float("inf")) or n < 1:
+            raise ValueError(f"--masses {text!r}: need 0 < LO < HI < inf and N >= 1")
         return np.geomspace(lo, hi, n)
-    return np.array([float(x) for x in text.split(",")])
+    try:
+        return np.array([float(x) for x in text.split(",")])
+    except ValueError:
+        raise ValueError(f"--masses {text!r}: expected LO:HI:N (log-spaced) or a comma-separated list of numbers (GeV)") from None
 
 
 def _likelihood(beam_spread_rel: float | None, mw_choice: str):
@@ -169,38 +176,156 @@ def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool
     return written
 
 
+def _check_out_dir(text: str) -> Path:
+    """The output directory may exist (a writable directory) or be creatable; nothing is created here."""
+    import os
+
+    out = Path(text)
+    if not text.strip():
+        raise ValueError("--out must name a directory, got an empty string")
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError(f"--out {text!r} is an existing file, not a directory")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(f"--out {text!r}: directory is not writable")
+        return out
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"--out {text!r} cannot be created: {str(parent)!r} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {text!r} cannot be created: {str(parent)!r} is not writable")
+    return out
+
+
+def _int_option(name: str, text: str, low: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be an integer >= {low}, got {text!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+    return value
+
+
+def _float_option(name: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if not (0 < value < float("inf")):
+        raise ValueError(f"{name} must be > 0 and finite, got {text!r}")
+    return value
+
+
 @cli.command()
 @click.option("--width", default="narrow,wide", show_default=True, help="Comma-separated widths.")
 @click.option("--masses", default=None, help="LO:HI:N (log-spaced) or a list; default: refined 1-1000 GeV grid.")
 @click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+@click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
 @click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
 @click.option("--inspire-id", default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
+@click.option("--workers", "workers_text", default="1", show_default=True,
+              help="1: run in this process; N > 1: a local Dask cluster of N worker processes.")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:port) or 'synchronous'.")
+@click.option("--connect-timeout", "timeout_text", default="10", show_default=True, help="Seconds to wait for --scheduler.")
+@click.option("--chunk", "chunk_text", default="100", show_default=True, help="Masses per task (and per checkpoint write).")
+@click.option("--resume", is_flag=True, help="Skip the masses already in OUT/checkpoint_<width>.jsonl (same scan only).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def scan(width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choice, inspire_id, quiet) -> None:
-    """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces."""
+@click.pass_context
+def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choice, inspire_id, workers_text,
+         scheduler, timeout_text, chunk_text, resume, quiet) -> None:
+    """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
+
+    Finished masses are appended to OUT/checkpoint_<width>.jsonl as they complete; after an
+    interruption (Ctrl-C, SIGTERM) rerun the same command with --resume to continue. The final files
+    are written (atomically) only when every mass is done.
+    """
+    from ._checks import as_positive_array
+    from .checkpoint import CheckpointStore, ScanInterrupted, graceful_signals
+    from .model.dark_sector import parse_width
+    from .parallel import check_execution, connect
+    from .scan import checkpoint_path, store_key
     from .scan import scan as run_scan
 
+    # validate everything before anything is created
     methods = tuple(m.strip() for m in method.split(","))
     for m in methods:
         if m not in ("cls", "chi2"):
             raise ValueError(f"unknown method {m!r}; accepted: 'cls', 'chi2'")
-    widths = [_parse_width(w) for w in width.split(",")]
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"--method {method!r} repeats a method")
+    widths = [parse_width(_parse_width(w)) for w in width.split(",")]
+    workers, scheduler, timeout = check_execution(
+        _int_option("--workers", workers_text, 1), scheduler, _float_option("--connect-timeout", timeout_text)
+    )
+    chunk = _int_option("--chunk", chunk_text, 1)
+    out = _check_out_dir(out_dir)
     like = _likelihood(beam_spread_rel, mw_choice)
-    grid = _parse_masses(masses, like)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    curves = [run_scan(grid, w, methods, likelihood=like, progress=not quiet) for w in widths]
-    written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods)
+    grid = np.unique(as_positive_array("masses", _parse_masses(masses, like), unit="GeV"))
+    labels = [store_key(like, w, methods, grid)["width"] for w in widths]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"--width {width!r} repeats a width")
+    if resume:
+        for w in widths:
+            path = checkpoint_path(out, w)
+            if path.exists():
+                CheckpointStore.check_resumable(path, store_key(like, w, methods, grid), grid)
+
+    # recorded in every output; execution options (workers, chunk, resume) are not: they do not change results
+    inputs = {"inputs": {"command": "kinmix scan", "masses": "default refined grid" if masses is None else masses,
+                         "mw_choice": mw_choice, "beam_spread_rel": like.beam_spread_rel}}
+    curves = []
+    current = None
+    with graceful_signals():
+        try:
+            connection = connect(workers, scheduler, timeout)  # fails fast on a bad address
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                for w in widths:
+                    current = w
+                    curves.append(run_scan(grid, w, methods, likelihood=like, progress=not quiet, chunk=chunk,
+                                           client=None if connection is None else connection.client,
+                                           checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs))
+                current = None
+            finally:
+                if connection is not None:
+                    connection.close()
+            written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods)
+        except ScanInterrupted as stop:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            saved = ""
+            if current is not None:
+                from .checkpoint import read_store
+
+                path = checkpoint_path(out, current)
+                try:
+                    n_done = len(read_store(path)[1])
+                    saved = f"; {n_done}/{grid.size} masses of width {labels[widths.index(current)]!r} saved in {path}"
+                except (OSError, ValueError):
+                    pass
+            click.echo(f"kinmix: interrupted by {_signal_name(stop.signum)}{saved}; rerun with --resume to continue", err=True)
+            ctx.exit(128 + stop.signum)
     for c in curves:
-        ok = np.isfinite(c.eps95_obs) if "cls" in methods else np.isfinite(c.eps95_chi2)
         col = c.eps95_obs if "cls" in methods else c.eps95_chi2
-        click.echo(f"{c.width}: {c.mass_gev.size} masses, eps95 from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}; "
-                   f"{sum(s != 'ok' for s in c.status)} points with a status note")
+        ok = np.isfinite(col)
+        rng = f"eps95 from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}" if ok.any() else "no finite eps95"
+        click.echo(f"{c.width}: {c.mass_gev.size} masses, {rng}; {sum(s != 'ok' for s in c.status)} points with a status note")
     click.echo(f"wrote {len(written)} files to {out}")
+
+
+def _signal_name(signum: int) -> str:
+    import signal as _signal
+
+    try:
+        return _signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 @cli.command()

@@ -22,9 +22,17 @@ from ._checks import as_positive_array, check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
-from .results import LimitCurve
+from .results import LimitCurve, _canonical_json
 
-__all__ = ["scan", "default_mass_grid", "export_workspaces", "width_label", "PLACEHOLDER_INSPIRE_ID"]
+__all__ = [
+    "scan",
+    "default_mass_grid",
+    "export_workspaces",
+    "width_label",
+    "store_key",
+    "checkpoint_path",
+    "PLACEHOLDER_INSPIRE_ID",
+]
 
 #: The pyhf 1.0.0 patchset schema requires metadata.references.hepdata = "ins" + 7 digits. No HEPData
 #: record exists for likelihoods made by this package, so this placeholder (meaning "none") is written
@@ -102,6 +110,86 @@ def _chunks(n: int, size: int) -> Iterable[slice]:
         yield slice(start, min(n, start + size))
 
 
+_COLUMNS = ("eps95_obs", "eps95_exp", "eps95_exp_m2", "eps95_exp_m1", "eps95_exp_p1", "eps95_exp_p2", "eps95_chi2", "eps_ref")
+_CLS_COLUMNS = ("eps95_obs", "eps95_exp", "eps95_exp_m2", "eps95_exp_m1", "eps95_exp_p1", "eps95_exp_p2")
+
+
+def _combined_status(status_cls: str, status_chi2: str, methods: Sequence[str]) -> str:
+    if status_cls == "ok" and status_chi2 == "ok":
+        return "ok"
+    return "; ".join(f"{m}: {s}" for m, s in (("cls", status_cls), ("chi2", status_chi2)) if s != "ok" and m in methods) or "ok"
+
+
+def _no_limit(name: str, value: float) -> str:
+    return f"no limit ({name} = {value!r})"
+
+
+def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int) -> list[dict[str, Any]]:
+    """Limits for one chunk of masses: one record per mass (index, mass, columns, statuses).
+
+    Runs in this process or on a Dask worker. A limit that is not a finite positive number (e.g. the
+    window edge eps = 0 exactly at m_Z0) becomes NaN, and the point's status says why: never a silent NaN.
+    """
+    n = masses.size
+    cols = {k: np.full(n, np.nan) for k in _COLUMNS}
+    st_cls = ["ok"] * n
+    st_chi2 = ["ok"] * n
+    if "cls" in methods:
+        res = cls_limits(like, masses, width)
+        cols["eps95_obs"] = np.array(res.epsilon_observed, dtype=float)
+        band = np.asarray(res.expected_band, dtype=float)
+        for j, c in enumerate(("eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2")):
+            cols[c] = band[:, j].copy()
+        cols["eps_ref"] = np.array(res.epsilon_ref[:, 0], dtype=float)
+        st_cls = list(res.status)
+    if "chi2" in methods:
+        res = chi2_limits(like, masses, width)
+        cols["eps95_chi2"] = np.array(res.epsilon_observed, dtype=float)
+        st_chi2 = list(res.status)
+    records = []
+    for i in range(n):
+        for method, names, st in (("cls", _CLS_COLUMNS, st_cls), ("chi2", ("eps95_chi2",), st_chi2)):
+            if method not in methods:
+                continue
+            bad = [c for c in names if not (np.isfinite(cols[c][i]) and cols[c][i] > 0)]
+            if bad:
+                note = _no_limit(bad[0], float(cols[bad[0]][i]))
+                st[i] = note if st[i] == "ok" else f"{st[i]} ({note})"
+                for c in bad:
+                    cols[c][i] = np.nan
+        if not (np.isfinite(cols["eps_ref"][i]) and cols["eps_ref"][i] > 0):
+            cols["eps_ref"][i] = np.nan
+        rec: dict[str, Any] = {"index": start + i, "mass_gev": float(masses[i])}
+        rec.update({c: float(cols[c][i]) for c in _COLUMNS})
+        rec["status_cls"] = st_cls[i] if "cls" in methods else "not run"
+        rec["status_chi2"] = st_chi2[i] if "chi2" in methods else "not run"
+        rec["status"] = _combined_status(st_cls[i], st_chi2[i], methods)
+        records.append(rec)
+    return records
+
+
+def store_key(likelihood: PrecisionLikelihood, width, methods: Sequence[str], masses: np.ndarray) -> dict[str, Any]:
+    """What must match for a checkpoint store to be resumed (see :mod:`kinmix_stats.checkpoint`)."""
+    from .checkpoint import grid_digest
+
+    sm = likelihood.sm
+    return {
+        "width": width_label(width),
+        "methods": list(methods),
+        "n_masses": int(masses.size),
+        "grid_sha256": grid_digest(masses),
+        "catalogue_hash": likelihood.catalogue.catalogue_hash(),
+        "package_version": __version__,
+        "beam_spread_rel": float(likelihood.beam_spread_rel),
+        "sm_parameters": [float(sm.alpha), float(sm.sin2_theta_w), float(sm.mz0), float(sm.alpha_s_mz)],
+    }
+
+
+def checkpoint_path(out_dir: str | os.PathLike[str], width) -> Path:
+    """The checkpoint store of a scan of ``width`` in ``out_dir``: ``checkpoint_<width label>.jsonl``."""
+    return Path(out_dir) / f"checkpoint_{width_label(width)}.jsonl"
+
+
 def scan(
     masses=None,
     width="narrow",
@@ -111,67 +199,112 @@ def scan(
     progress: bool = False,
     chunk: int = 100,
     metadata: dict | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    connect_timeout: float = 10.0,
 ) -> LimitCurve:
     """95% CL limits on eps (Hook convention) at every mass; returns a :class:`LimitCurve`.
 
     ``methods`` is any of ("cls", "chi2"); columns of a method not run are NaN. ``masses`` defaults
     to :func:`default_mass_grid`. The observed eps_ref of every point (the linearisation point of its
     CLs likelihood) is kept in ``metadata["epsilon_ref_observed"]`` for :func:`export_workspaces`.
+
+    Execution (:mod:`kinmix_stats.parallel`): the sorted masses are cut into chunks of ``chunk``; by
+    default they run here, in order (``workers=1`` / ``scheduler="synchronous"``). ``workers=N > 1``
+    starts a Dask LocalCluster of N single-threaded worker processes for this call, ``scheduler`` is the
+    address of an existing Dask scheduler, ``client`` an existing ``distributed.Client`` (used, not
+    closed). The likelihood is sent once per worker. The result does not depend on where chunks ran.
+
+    Checkpointing (:mod:`kinmix_stats.checkpoint`): with ``checkpoint`` (a ``.jsonl`` path) every
+    finished chunk is appended (one line per mass, fsync-ed) as it completes; with ``resume=True`` the
+    points already in a compatible store are not recomputed (an incompatible store raises ``ValueError``
+    before anything is written). Outputs and metadata are identical with and without resuming.
+    Points without a limit keep NaN with a status saying why (e.g. at m_Z0, where no Z'-like state exists).
     """
+    from .parallel import check_execution, connect, run_tasks
+
     like = default_likelihood() if likelihood is None else likelihood
     width = parse_width(width)
+    if isinstance(methods, str):
+        raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
     methods = tuple(methods)
     if not methods:
         raise ValueError("methods must name at least one of 'cls', 'chi2'")
     for m in methods:
         check_choice("method", m, ("cls", "chi2"))
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"methods must not repeat a method, got {methods!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1 (masses per task), got {chunk!r}")
+    chunk = int(chunk)
+    workers, scheduler, connect_timeout = check_execution(workers, scheduler, connect_timeout)
+    if client is not None and (workers > 1 or scheduler is not None):
+        raise ValueError("give a Dask client, or workers/scheduler, not both")
     masses = default_mass_grid(likelihood=like) if masses is None else np.unique(as_positive_array("masses", masses, unit="GeV"))
     n = masses.size
-    cols = {k: np.full(n, np.nan) for k in ("obs", "exp", "m2", "m1", "p1", "p2", "chi2", "ref")}
-    status_cls = ["ok"] * n
-    status_chi2 = ["ok"] * n
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n * len(methods), desc=f"scan {width_label(width)}", unit="point")
-    for sl in _chunks(n, chunk):
-        if "cls" in methods:
-            res = cls_limits(like, masses[sl], width)
-            cols["obs"][sl] = res.epsilon_observed
-            band = res.expected_band
-            cols["m2"][sl], cols["m1"][sl], cols["exp"][sl], cols["p1"][sl], cols["p2"][sl] = band.T
-            cols["ref"][sl] = res.epsilon_ref[:, 0]
-            status_cls[sl] = list(res.status)
-            if bar:
-                bar.update(sl.stop - sl.start)
-        if "chi2" in methods:
-            res = chi2_limits(like, masses[sl], width)
-            cols["chi2"][sl] = res.epsilon_observed
-            status_chi2[sl] = list(res.status)
-            if bar:
-                bar.update(sl.stop - sl.start)
-    if bar:
-        bar.close()
-    status = []
-    for a, b in zip(status_cls, status_chi2):
-        if a == "ok" and b == "ok":
-            status.append("ok")
-        else:
-            status.append("; ".join(f"{m}: {s}" for m, s in (("cls", a), ("chi2", b)) if s != "ok" and m in methods) or "ok")
     meta = _metadata(like, width, methods, metadata)
-    meta["epsilon_ref_observed"] = [float(x) if np.isfinite(x) else None for x in cols["ref"]]
+    _canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
+
+    key = None
+    done: dict[int, dict[str, Any]] = {}
+    if checkpoint is not None:
+        from .checkpoint import CheckpointStore
+
+        key = store_key(like, width, methods, masses)
+        if resume and Path(checkpoint).exists():
+            done, _ = CheckpointStore.check_resumable(checkpoint, key, masses)  # read-only: refuse before any work
+    elif resume:
+        raise ValueError("resume=True needs a checkpoint store path (checkpoint=...)")
+    todo = [sl for sl in _chunks(n, chunk) if any(i not in done for i in range(sl.start, sl.stop))]
+    tasks = [(sl.start, (masses[sl], width, methods, sl.start)) for sl in todo]
+
+    records: dict[int, dict[str, Any]] = {}
+    store = None
+    bar = None
+    connection = None
+    try:
+        if client is None and tasks:
+            connection = connect(workers, scheduler, connect_timeout)  # fails fast, before the store is touched
+            client = None if connection is None else connection.client
+        if checkpoint is not None:
+            store = CheckpointStore(checkpoint, key, masses, resume=resume)
+            records.update(store.done)
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n * len(methods), initial=len(records) * len(methods), desc=f"scan {width_label(width)}", unit="point")
+        for _, recs in run_tasks(_scan_chunk, like, tasks, client=client):
+            if store is not None:
+                store.append(recs)
+            for r in recs:
+                records[r["index"]] = r
+            if bar is not None:
+                bar.update(len(recs) * len(methods))
+    finally:
+        if bar is not None:
+            bar.close()
+        if connection is not None:
+            connection.close()
+        if store is not None:
+            store.close()
+
+    cols = {c: np.array([records[i][c] for i in range(n)], dtype=float) for c in _COLUMNS}
+    status = tuple(records[i]["status"] for i in range(n))
+    meta["epsilon_ref_observed"] = [float(x) if np.isfinite(x) else None for x in cols["eps_ref"]]
     return LimitCurve(
         width=width_label(width),
         mass_gev=masses,
-        eps95_obs=cols["obs"],
-        eps95_exp=cols["exp"],
-        eps95_exp_m2=cols["m2"],
-        eps95_exp_m1=cols["m1"],
-        eps95_exp_p1=cols["p1"],
-        eps95_exp_p2=cols["p2"],
-        eps95_chi2=cols["chi2"],
-        status=tuple(status),
+        eps95_obs=cols["eps95_obs"],
+        eps95_exp=cols["eps95_exp"],
+        eps95_exp_m2=cols["eps95_exp_m2"],
+        eps95_exp_m1=cols["eps95_exp_m1"],
+        eps95_exp_p1=cols["eps95_exp_p1"],
+        eps95_exp_p2=cols["eps95_exp_p2"],
+        eps95_chi2=cols["eps95_chi2"],
+        status=status,
         metadata=meta,
     )
 

@@ -1,0 +1,276 @@
+"""Checkpoint store of a scan (JSON lines) and clean stopping on SIGINT/SIGTERM.
+
+Store format (``checkpoint_<width>.jsonl`` in the output directory), readable while the scan runs::
+
+    {"kind": "header", "format": "kinmix_stats.scan_checkpoint", "format_version": 1, "key": {...}}
+    {"kind": "point", "index": 0, "mass_gev": 1.0, "eps95_obs": 0.031, ..., "status": "ok", ...}
+    ...
+
+* The header ``key`` identifies the scan: width, methods, the sha256 of the mass grid, the catalogue
+  hash, the package version and the likelihood settings. ``resume`` refuses a store whose key differs,
+  naming the fields that differ.
+* One ``point`` line per finished mass, with every limit column (NaN as ``null``), the CLs linearisation
+  point ``eps_ref`` and the status (combined and per method). Floats are written with ``repr``, so a
+  resumed value is bit-identical to the computed one.
+* The lines of a finished chunk are appended with one ``os.write`` on an ``O_APPEND`` descriptor,
+  then ``fsync``-ed, inside a :func:`critical` section (a SIGINT/SIGTERM arriving meanwhile is acted on
+  right after). A torn last line (power loss) is ignored on reading and cut off before appending.
+
+:func:`graceful_signals` turns SIGINT and SIGTERM into :class:`ScanInterrupted` (a ``KeyboardInterrupt``)
+raised in the main thread outside critical sections, so the caller can stop, close its Dask cluster and
+report what was saved; nothing already appended is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .io.atomic import atomic_write_text
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "POINT_COLUMNS",
+    "CheckpointStore",
+    "ScanInterrupted",
+    "critical",
+    "graceful_signals",
+    "grid_digest",
+    "read_store",
+]
+
+FORMAT = "kinmix_stats.scan_checkpoint"
+FORMAT_VERSION = 1
+#: numeric fields of a point line besides ``mass_gev`` (the LimitCurve columns and the CLs eps_ref)
+POINT_COLUMNS = (
+    "eps95_obs",
+    "eps95_exp",
+    "eps95_exp_m2",
+    "eps95_exp_m1",
+    "eps95_exp_p1",
+    "eps95_exp_p2",
+    "eps95_chi2",
+    "eps_ref",
+)
+_STATUS_FIELDS = ("status", "status_cls", "status_chi2")
+
+
+# ----------------------------------------------------------------------------------------- signals
+class ScanInterrupted(KeyboardInterrupt):
+    """Raised in the main thread when SIGINT/SIGTERM asks a scan to stop; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_state = threading.local()
+
+
+def _depth() -> int:
+    return getattr(_state, "depth", 0)
+
+
+_pending: list[int] = []
+_installed = False
+
+
+@contextlib.contextmanager
+def critical() -> Iterator[None]:
+    """A section that a SIGINT/SIGTERM (under :func:`graceful_signals`) does not interrupt."""
+    _state.depth = _depth() + 1
+    try:
+        yield
+    finally:
+        _state.depth = _depth() - 1
+        if _state.depth == 0 and _pending and threading.current_thread() is threading.main_thread():
+            signum = _pending.pop()
+            _pending.clear()
+            raise ScanInterrupted(signum)
+
+
+def _handler(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    if _depth() > 0:
+        _pending.append(signum)
+        return
+    raise ScanInterrupted(signum)
+
+
+@contextlib.contextmanager
+def graceful_signals(signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Install the SIGINT/SIGTERM handlers for the duration (main thread only; elsewhere a no-op)."""
+    global _installed
+    if threading.current_thread() is not threading.main_thread() or _installed:
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in signals}
+    for s in signals:
+        signal.signal(s, _handler)
+    _installed = True
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        _installed = False
+        _pending.clear()
+
+
+# ------------------------------------------------------------------------------------------- store
+def grid_digest(masses: np.ndarray) -> str:
+    """sha256 of the mass grid as little-endian float64 (exact: any changed mass changes it)."""
+    return hashlib.sha256(np.ascontiguousarray(masses, dtype="<f8").tobytes()).hexdigest()
+
+
+def _json_float(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _point_line(record: Mapping[str, Any]) -> str:
+    out: dict[str, Any] = {"kind": "point", "index": int(record["index"]), "mass_gev": float(record["mass_gev"])}
+    for c in POINT_COLUMNS:
+        out[c] = _json_float(record[c])
+    for s in _STATUS_FIELDS:
+        out[s] = str(record[s])
+    return json.dumps(out, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+def _parse_point(obj: Any, path: Path, lineno: int) -> dict[str, Any]:
+    if not isinstance(obj, dict) or obj.get("kind") != "point":
+        raise ValueError(f"checkpoint store {str(path)!r}: line {lineno} is not a point record")
+    try:
+        rec: dict[str, Any] = {"index": int(obj["index"]), "mass_gev": float(obj["mass_gev"])}
+        for c in POINT_COLUMNS:
+            v = obj[c]
+            rec[c] = math.nan if v is None else float(v)
+        for s in _STATUS_FIELDS:
+            if not isinstance(obj[s], str):
+                raise TypeError(s)
+            rec[s] = obj[s]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"checkpoint store {str(path)!r}: line {lineno}: bad or missing field {err}") from None
+    return rec
+
+
+def read_store(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[int, dict[str, Any]], int]:
+    """Read a store: ``(header, {index: record}, good_bytes)``.
+
+    ``good_bytes`` is the length of the complete lines; an unterminated last line (a torn write: every
+    write ends with a newline) is ignored. Any other damage raises ``ValueError`` naming the file and line.
+    """
+    p = Path(path)
+    data = p.read_bytes()
+    if not data:
+        raise ValueError(f"checkpoint store {str(p)!r} is empty (no header line)")
+    lines = data.split(b"\n")
+    # every element but the last ended with "\n"; the last is b"" for a clean file or a torn line
+    complete, good = lines[:-1], len(data) - len(lines[-1])
+    parsed = []
+    for i, raw in enumerate(complete, start=1):
+        try:
+            parsed.append(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError(f"checkpoint store {str(p)!r}: line {i} is not valid JSON") from None
+    if not parsed:
+        raise ValueError(f"checkpoint store {str(p)!r} has no complete header line")
+    header = parsed[0]
+    if not isinstance(header, dict) or header.get("kind") != "header" or header.get("format") != FORMAT:
+        raise ValueError(f"{str(p)!r} is not a kinmix_stats checkpoint store (line 1 is not a {FORMAT} header)")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"checkpoint store {str(p)!r} has format_version {header.get('format_version')!r}; this version reads {FORMAT_VERSION}"
+        )
+    records: dict[int, dict[str, Any]] = {}
+    for lineno, obj in enumerate(parsed[1:], start=2):
+        rec = _parse_point(obj, p, lineno)
+        records[rec["index"]] = rec
+    return header, records, good
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class CheckpointStore:
+    """Append-only JSON-lines store of the finished points of one scan (see the module docstring).
+
+    ``CheckpointStore(path, key, masses, resume=...)`` validates first and writes nothing if resuming is
+    refused. Without ``resume`` (or when no store exists) a fresh store with just the header replaces
+    ``path`` atomically; with ``resume`` the finished points are in :attr:`done` and new ones are appended.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], key: Mapping[str, Any], masses: np.ndarray, *, resume: bool = False) -> None:
+        self.path = Path(path)
+        self.key = json.loads(json.dumps(dict(key), sort_keys=True, allow_nan=False))
+        self.masses = np.asarray(masses, dtype=float)
+        self.done: dict[int, dict[str, Any]] = {}
+        self._fd: int | None = None
+        good = None
+        if resume and self.path.exists():
+            self.done, good = self.check_resumable(self.path, self.key, self.masses)
+        if good is None:
+            header = {"kind": "header", "format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key}
+            atomic_write_text(self.path, json.dumps(header, sort_keys=True, allow_nan=False) + "\n")
+        elif good < self.path.stat().st_size:
+            os.truncate(self.path, good)  # drop a torn last line before appending
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    @staticmethod
+    def check_resumable(path: str | os.PathLike[str], key: Mapping[str, Any], masses: np.ndarray):
+        """Return ``(done, good_bytes)`` of a store compatible with ``key``, else raise ``ValueError``."""
+        p = Path(path)
+        if p.is_dir():
+            raise IsADirectoryError(f"checkpoint store {str(p)!r} is a directory")
+        header, done, good = read_store(p)
+        key = json.loads(json.dumps(dict(key), sort_keys=True, allow_nan=False))
+        stored = header.get("key") or {}
+        diff = sorted(k for k in set(key) | set(stored) if key.get(k) != stored.get(k))
+        if diff:
+            details = "; ".join(f"{k}: store {_describe(stored.get(k))}, this scan {_describe(key.get(k))}" for k in diff)
+            raise ValueError(
+                f"cannot resume from {str(p)!r}: it belongs to another scan ({details}); "
+                "use another output directory, or run without --resume to start afresh"
+            )
+        masses = np.asarray(masses, dtype=float)
+        for i, rec in done.items():
+            if not (0 <= i < masses.size) or rec["mass_gev"] != masses[i]:
+                raise ValueError(f"cannot resume from {str(p)!r}: point {i} (mass {rec['mass_gev']!r} GeV) is not on this grid")
+        return done, good
+
+    def append(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Append ``records`` (one line each) with a single write, then fsync; SIGINT/SIGTERM wait for it."""
+        if self._fd is None:
+            raise ValueError(f"checkpoint store {str(self.path)!r} is closed")
+        data = "".join(_point_line(r) for r in records).encode("utf-8")
+        with critical():
+            view = memoryview(data)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+            os.fsync(self._fd)
+        for r in records:
+            self.done[int(r["index"])] = dict(r)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "CheckpointStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -21,6 +21,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # option parsing of a sub-command (e.g. --mass abc)
+            if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"kinmix: error: {err.format_message()} (see 'kinmix {ctx.invoked_subcommand or ''} --help')", err=True)
+            ctx.exit(2)
         except (ValueError, OSError, KeyError, FileNotFoundError) as err:
             if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
                 raise
@@ -37,9 +42,13 @@ def _parse_width(text: str):
         return text
     if text.startswith("dirac:"):
         parts = text.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"width {text!r}: expected dirac:ALPHA_D:M_CHI")
-        return DiracDarkMatter(float(parts[1]), float(parts[2]))
+        try:
+            alpha_d, m_chi = (float(x) for x in parts[1:])
+            if len(parts) != 3:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"width {text!r}: expected dirac:ALPHA_D:M_CHI with two numbers, e.g. dirac:0.1:5") from None
+        return DiracDarkMatter(alpha_d, m_chi)
     try:
         return float(text)
     except ValueError:

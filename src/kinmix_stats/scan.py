@@ -19,6 +19,7 @@ import numpy as np
 
 from . import __version__
 from ._checks import as_positive_array, check_choice, check_in_range
+from .likelihood.cls import cls_limits_batch
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
@@ -359,8 +360,15 @@ def export_workspaces(
             dark = 0.0 if width == "narrow" else 0.01 * float(m) if width == "wide" else float(width)
             values = {"mass_GeV": float(m), "dark_width_GeV": dark, "eps_ref": float(e)}
             hypotheses.append((label, values, base.with_signal(d)))
+    mu_max = 4.0
+    if hypotheses:  # a strong downward fluctuation can push the +2 sigma expected mu above 4
+        worst = cls_limits_batch(base, np.array([h[2].signal for h in hypotheses]))
+        finite = np.concatenate([worst.observed_mu, worst.expected_mu[:, 4]])
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            mu_max = max(mu_max, 1.25 * float(finite.max()))
     for fraction in (0.05, 0.1, 0.2, 0.4, 0.8):
-        encoding = encode(base, mu_max=4.0, poisson_fraction=fraction)
+        encoding = encode(base, mu_max=mu_max, poisson_fraction=fraction)
         patches, failed = [], []
         for label, values, problem in hypotheses:
             try:

@@ -165,7 +165,10 @@ def read_limits_json(path: str | os.PathLike[str]) -> LimitCurve:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"limits JSON {str(p)!r} does not exist")
-    doc = json.loads(p.read_text(encoding="utf-8"))
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{p}: not valid JSON ({err})") from None
     if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
         raise ValueError(f"{p}: not a {JSON_FORMAT} document (format={doc.get('format') if isinstance(doc, dict) else None!r})")
     if doc.get("format_version") != JSON_FORMAT_VERSION:

@@ -150,6 +150,7 @@ def cls_limits(
     eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
     eps_final = np.where(no_sensitivity & (edge[:, None] > 1e-9), np.nan, eps_final)  # no limit; the status says why
+    eps_final = np.where(edge[:, None] <= 1e-9, np.nan, eps_final)  # exactly at m_Z0: no Z'-like state for any eps
     status = []
     for i in range(m):
         if np.all(converged[i]) and not np.any(capped[i]):
@@ -223,6 +224,7 @@ def chi2_limits(
             hi[bisect] = np.where(above, mid, hi[bisect])
             lo[bisect] = np.where(above, lo[bisect], mid)
     limits = np.where(bisect, np.sqrt(lo * hi), np.where(has, eps_tab[:, 0], edge))
+    limits = np.where(edge <= 1e-9, np.nan, limits)  # exactly at m_Z0: no Z'-like state for any eps (status says so)
     status = []
     for i in range(m):
         if bisect[i]:
@@ -233,7 +235,7 @@ def chi2_limits(
             status.append(f"limit reaches the Z0 window edge eps={edge[i]:.3g}")
         else:
             status.append(f"no sensitivity below eps={EPS_CAP:g}")
-    delta_obs, _ = likelihood.delta_th(masses, limits, width)
+    delta_obs, _ = likelihood.delta_th(masses, np.where(np.isfinite(limits), limits, 0.0), width)
     nan = np.full(m, np.nan)
     return LimitResult(
         mass=masses,

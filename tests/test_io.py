@@ -217,3 +217,25 @@ def test_root_rejects_duplicate_widths(tmp_path):
     with pytest.raises(ValueError, match="narrow"):
         write_root([make_curve(), make_curve()], tmp_path / "x.root")
     assert not (tmp_path / "x.root").exists()
+
+
+def test_root_and_hepdata_tarball_are_byte_identical_across_runs(tmp_path):
+    """Reproducibility (issue 8): the same curve written twice, a second apart, gives identical bytes."""
+    import time
+
+    c = LimitCurve(
+        width="narrow", mass_gev=np.array([1.0, 2.0]), eps95_obs=np.array([0.1, 0.2]), eps95_exp=np.array([0.1, 0.2]),
+        eps95_exp_m2=np.array([0.1, 0.2]), eps95_exp_m1=np.array([0.1, 0.2]), eps95_exp_p1=np.array([0.1, 0.2]),
+        eps95_exp_p2=np.array([0.1, 0.2]), eps95_chi2=np.array([np.nan, np.nan]), status=("ok", "ok"),
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_root(c, tmp_path / "a" / "limits.root")
+    write_hepdata(c, tmp_path / "a" / "hepdata")
+    time.sleep(1.1)
+    write_root(c, tmp_path / "b" / "limits.root")
+    write_hepdata(c, tmp_path / "b" / "hepdata")
+    assert (tmp_path / "a" / "limits.root").read_bytes() == (tmp_path / "b" / "limits.root").read_bytes()
+    tar_a = (tmp_path / "a" / "hepdata" / "submission.tar.gz").read_bytes()
+    assert tar_a == (tmp_path / "b" / "hepdata" / "submission.tar.gz").read_bytes()
+    np.testing.assert_array_equal(read_root(tmp_path / "b" / "limits.root", "narrow").eps95_obs, [0.1, 0.2])

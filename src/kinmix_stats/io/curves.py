@@ -21,6 +21,7 @@ convention, Hook et al.'s by default: L ⊃ −(sin ε/2) F′_{μν} B^{μν}.
 from __future__ import annotations
 
 import contextlib
+import io
 import csv
 import json
 import math
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve
-from .atomic import atomic_write_json, atomic_write_text, check_output_dir
+from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir
 
 __all__ = [
     "CSV_HEADER",
@@ -286,7 +287,8 @@ def write_hepdata(
     try:
         with _chdir(workdir):  # hepdata_lib writes submission.tar.gz into the cwd
             submission.create_files(str(staging), validate=validate, remove_old=True)
-        os.replace(workdir / "submission.tar.gz", staging / "submission.tar.gz")
+        _deterministic_tarball(staging, staging / "submission.tar.gz")
+        (workdir / "submission.tar.gz").unlink(missing_ok=True)
         if out.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
             backup.rmdir()
@@ -301,6 +303,74 @@ def write_hepdata(
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
     return out
+
+
+# ------------------------------------------------------------------------------- reproducibility
+def _source_date_epoch() -> int:
+    """Timestamp written into binary containers: $SOURCE_DATE_EPOCH (reproducible-builds convention),
+    default 946684800 = 2000-01-01T00:00:00Z (ROOT's TDatime cannot represent dates before 1995), so
+    the same inputs give byte-identical ROOT and tar.gz files."""
+    try:
+        return int(os.environ.get("SOURCE_DATE_EPOCH", "946684800"))
+    except ValueError:
+        raise ValueError(f"SOURCE_DATE_EPOCH must be an integer (seconds), got {os.environ['SOURCE_DATE_EPOCH']!r}") from None
+
+
+def _deterministic_tarball(directory: Path, target: Path) -> None:
+    """gzip'ed tar of the YAML files of ``directory`` with fixed order, owners and times."""
+    import gzip
+    import io
+    import tarfile
+
+    epoch = _source_date_epoch()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for f in sorted(p for p in directory.iterdir() if p.is_file() and p.name != target.name):
+            data = f.read_bytes()
+            info = tarfile.TarInfo(f.name)
+            info.size, info.mtime, info.mode = len(data), epoch, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch) as gz:
+        gz.write(buf.getvalue())
+
+
+@contextlib.contextmanager
+def _fixed_root_clock() -> Iterator[None]:
+    """Make uproot write a fixed creation time (its writer calls ``datetime.datetime.now()``)."""
+    import datetime as _dt
+
+    import uproot.writing._cascade as cascade
+    import uproot.writing._cascadentuple as cascadentuple
+    import uproot.writing._cascadetree as cascadetree
+    import uproot.writing.writable as writable
+
+    fixed = _dt.datetime.fromtimestamp(_source_date_epoch(), tz=_dt.timezone.utc).replace(tzinfo=None)
+
+    class _Clock(_dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: D401 - mimic datetime.now
+            return fixed
+
+    class _Module:
+        datetime = _Clock
+
+    modules = (cascade, cascadentuple, cascadetree, writable)
+    originals = [m.datetime for m in modules]
+    for m in modules:
+        m.datetime = _Module  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for m, orig in zip(modules, originals):
+            m.datetime = orig
+
+
+def _fixed_uuid():
+    import uuid
+
+    return uuid.UUID(int=0)
 
 
 # -------------------------------------------------------------------------------------------- ROOT
@@ -318,48 +388,43 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
         if not _ROOT_NAME.match(c.width):
             raise ValueError(f"write_root: width {c.width!r} is not usable as a ROOT directory name ([A-Za-z0-9_.+-]+)")
     dest = check_output_dir(path)
-    parent = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.root", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with uproot.recreate(tmp) as f:
-            for c in items:
-                w = c.width
-                f[f"{w}/limits"] = {name: np.ascontiguousarray(c.column(name), dtype=np.float64) for name in CURVE_COLUMNS}
-                for name in LIMIT_COLUMNS:
-                    y = c.column(name)
-                    keep = ~np.isnan(y)
-                    if not keep.any():
-                        continue  # method not run: the column stays in the tree (all NaN), no empty graph
-                    label = _METHOD[name][0]
-                    f[f"{w}/g_{name}"] = uproot.as_TGraph(
-                        {"x": c.mass_gev[keep].astype(np.float64), "y": y[keep].astype(np.float64)},
-                        title=f"{c.width} width: 95% CL eps ({label}), convention {c.convention}",
-                        xAxisLabel="m_Z' [GeV]",
-                        yAxisLabel=f"epsilon ({c.convention})",
-                    )
-                f[f"{w}/status_json"] = json.dumps(list(c.status))
-                f[f"{w}/metadata_json"] = json.dumps(
-                    {"model": c.model, "convention": c.convention, "epsilon_definition": _definition(c.convention),
-                     "metadata": c.metadata},
-                    sort_keys=True,
+    # Built in memory (the file records its own name, so a random temp-file name would make the
+    # output differ between runs), with a fixed clock and UUID, then written atomically.
+    buffer = _NamedBytesIO(dest.name)
+    with _fixed_root_clock(), uproot.recreate(buffer, uuid_function=_fixed_uuid) as f:
+        for c in items:
+            w = c.width
+            f[f"{w}/limits"] = {name: np.ascontiguousarray(c.column(name), dtype=np.float64) for name in CURVE_COLUMNS}
+            for name in LIMIT_COLUMNS:
+                y = c.column(name)
+                keep = ~np.isnan(y)
+                if not keep.any():
+                    continue  # method not run: the column stays in the tree (all NaN), no empty graph
+                label = _METHOD[name][0]
+                f[f"{w}/g_{name}"] = uproot.as_TGraph(
+                    {"x": c.mass_gev[keep].astype(np.float64), "y": y[keep].astype(np.float64)},
+                    title=f"{c.width} width: 95% CL eps ({label}), convention {c.convention}",
+                    xAxisLabel="m_Z' [GeV]",
+                    yAxisLabel=f"epsilon ({c.convention})",
                 )
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        if dest.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, dest.stat().st_mode & 0o7777)
-        else:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return dest
+            f[f"{w}/status_json"] = json.dumps(list(c.status))
+            f[f"{w}/metadata_json"] = json.dumps(
+                {"model": c.model, "convention": c.convention, "epsilon_definition": _definition(c.convention),
+                 "metadata": c.metadata},
+                sort_keys=True,
+            )
+    return atomic_write_bytes(dest, buffer.getvalue())
+
+
+class _NamedBytesIO(io.BytesIO):
+    """In-memory file for uproot; kept open when uproot closes it so the bytes can be read."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def close(self) -> None:  # uproot closes its sink; keep the buffer readable
+        pass
 
 
 def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .io.atomic import atomic_write_text
+from .results import LIMIT_COLUMNS
 
 __all__ = [
     "FORMAT",
@@ -50,19 +51,11 @@ __all__ = [
     "read_store",
 ]
 
+
 FORMAT = "kinmix_stats.scan_checkpoint"
 FORMAT_VERSION = 1
 #: numeric fields of a point line besides ``mass_gev`` (the LimitCurve columns and the CLs eps_ref)
-POINT_COLUMNS = (
-    "eps95_obs",
-    "eps95_exp",
-    "eps95_exp_m2",
-    "eps95_exp_m1",
-    "eps95_exp_p1",
-    "eps95_exp_p2",
-    "eps95_chi2",
-    "eps_ref",
-)
+POINT_COLUMNS = LIMIT_COLUMNS + ("eps_ref",)
 _STATUS_FIELDS = ("status", "status_cls", "status_chi2")
 
 

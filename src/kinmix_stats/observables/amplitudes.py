@@ -45,25 +45,20 @@ def boson_masses_widths(model: ZPrime) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reduced_amplitudes(
-    model: ZPrime, x: np.ndarray, fermion: str, *, with_width: bool = True, initial: str = "e", per_model: bool = False
+    model: ZPrime, x: np.ndarray, fermion: str, *, with_width: bool = True, initial: str = "e"
 ) -> dict[str, np.ndarray]:
     """Reduced amplitudes f_ij(x) for i, j in {L, R}.
 
     ``x`` is s (timelike, Breit-Wigner widths) or t (spacelike, ``with_width=False``) in GeV^2. The
-    result has shape (N, *x.shape), or x.shape if ``per_model`` (then x's first axis runs over the N
-    model points).
+    result has shape (N, *x.shape).
     """
     x = np.asarray(x, dtype=float)
     masses, widths = boson_masses_widths(model)
     gl_i, gr_i = chiral_couplings_all(model, initial)
     gl_f, gr_f = chiral_couplings_all(model, fermion)
     n = masses.shape[0]
-    if per_model:
-        xb = x[..., None]
-        m2 = masses.reshape((n,) + (1,) * (x.ndim - 1) + (3,)) ** 2
-    else:
-        xb = x.reshape((1,) + x.shape + (1,))
-        m2 = masses.reshape((n,) + (1,) * x.ndim + (3,)) ** 2
+    xb = x.reshape((1,) + x.shape + (1,))
+    m2 = masses.reshape((n,) + (1,) * x.ndim + (3,)) ** 2
     mg = (masses * widths).reshape(m2.shape) if with_width else 0.0
     prop = 1.0 / (xb - m2 + 1j * mg)
 

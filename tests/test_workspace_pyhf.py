@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyhf
 import pytest
+import toys
 
 from kinmix_stats.likelihood import (
     LinearGaussianProblem,
@@ -42,24 +43,8 @@ PYHF_CLI = shutil.which("pyhf") or str(Path(sys.executable).with_name("pyhf"))
 
 
 def correlated_toy(n: int = 6, seed: int = 1, scale: float = 1e-4, rho: float = 0.6) -> LinearGaussianProblem:
-    rng = np.random.default_rng(seed)
-    sig = scale * rng.uniform(0.5, 2.0, size=n)
-    cov = np.zeros((n, n))
-    for block in np.array_split(np.arange(n), 2):
-        corr = np.full((len(block), len(block)), rho) + (1 - rho) * np.eye(len(block))
-        cov[np.ix_(block, block)] = corr * np.outer(sig[block], sig[block])
-    observed = rng.multivariate_normal(np.zeros(n), cov)
-    signal = scale * rng.uniform(-0.5, 1.5, size=n)
-    templates = scale * rng.normal(size=(2, n))
-    return LinearGaussianProblem(
-        names=tuple(f"m{i}(GeV)" for i in range(n)),  # needs sanitising
-        observed=observed,
-        covariance=cov,
-        signal=signal,
-        nuisance_names=("alpha_em", "sin2_theta_w"),
-        nuisance_templates=templates,
-        nuisance_sigmas=(1.0, None),
-    )
+    """As tests/toys.py, with channel names that need sanitising for pyhf."""
+    return toys.correlated_toy(n, seed, scale, rho, name_format="m{i}(GeV)")
 
 
 @pytest.fixture(autouse=True)

@@ -49,13 +49,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_choice
+from ._checks import check_choice, check_finite, check_in_range
 from .inputs.sm import SMParameters
 from .likelihood.cls import cls_limits_batch, cls_qtilde
 from .likelihood.gaussian import profile_fit_batch
 from .likelihood.precision import PrecisionLikelihood
 from .measurements import available_datasets
 from .model.charges import U1Charges, named_model, sequential_charges
+from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, sin2_beta_from_tan_beta
 from .model.vector_boson import ZPrime
 
 __all__ = [
@@ -139,14 +140,56 @@ def model_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
     return named_model(name)
 
 
-def zprime_factory(name: str, sm_ref: SMParameters | None = None):
-    """A ``ModelFactory`` whose "epsilon" argument is the gauge coupling g_z (kinetic mixing 0, delta_m2 = 0)."""
+def zprime_factory(
+    name: str,
+    sm_ref: SMParameters | None = None,
+    *,
+    epsilon: float = 0.0,
+    delta_m2: float = 0.0,
+    tan_beta: float | None = None,
+):
+    """A ``ModelFactory`` for model ``name`` whose "epsilon" (coupling) argument is the gauge coupling g_z.
+
+    ``epsilon``: kinetic mixing in Hook et al.'s convention (as in :class:`~kinmix_stats.model.ZPrime`),
+    fixed. ``delta_m2``: fixed Z0-X mass mixing in GeV^2. ``tan_beta``: instead of a fixed
+    ``delta_m2``, the mass mixing of the rho0 = 1 two-doublet Higgs sector with these charges,
+    dM^2 = -(2 g_z / g_Z) m_Z0^2 z_eff(tan beta) (:func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`),
+    recomputed for every g_z and for the SM parameters the likelihood passes (nuisance shifts of m_Z0,
+    g_Z). ``tan_beta`` and a non-zero ``delta_m2`` are mutually exclusive; ``tan_beta`` is undefined
+    for the SSM (no U(1)' charges; ValueError). Models whose two doublets have equal charges (chi, R,
+    B-L, ...) do not depend on tan_beta.
+
+    g_z = 0 is the likelihood's "no Z'" reference (``PrecisionLikelihood`` builds its SM prediction
+    with coupling 0), so at g_z = 0 exactly the factory returns the SM: kinetic and mass mixing are
+    switched off too. With a fixed non-zero ``epsilon`` or ``delta_m2`` the signal therefore does not
+    vanish continuously as g_z -> 0 (mixing alone is a signal) and a POI mu = (g_z/g_ref)^2 is only an
+    approximation; exact CLs at each g_z (:func:`cls_at_nominal`) does not rely on it.
+
+    Masses with no Z'-like eigenstate (the window around m_Z0, :func:`~kinmix_stats.model.zprime_window`;
+    with dM^2 ~ 3000 GeV^2 it is ~ 73-106 GeV) come back masked (``valid`` False, NaN predictions).
+    """
     charges = model_charges(name, sm_ref)
+    eps = check_in_range("epsilon", epsilon, -0.5 * math.pi, 0.5 * math.pi, low_inclusive=False, high_inclusive=False)
+    dm2 = check_finite("delta_m2", delta_m2)
+    if tan_beta is not None:
+        if dm2 != 0.0:
+            raise ValueError(
+                f"give either tan_beta (Higgs-sector mass mixing) or a fixed delta_m2, not both "
+                f"(got tan_beta={tan_beta!r}, delta_m2={dm2!r})"
+            )
+        sin2_beta_from_tan_beta(tan_beta)  # validates: finite, > 0
+        higgs_doublet_charges(charges)  # raises for the SSM and inconsistent charges
+        tan_beta = float(tan_beta)
 
     def factory(masses, g_z, width, sm):
-        return ZPrime(masses, 0.0, gx=float(g_z), charges=charges, width=width, sm=sm, on_invalid="mask")
+        g = float(g_z)
+        if g == 0.0:
+            return ZPrime(masses, 0.0, gx=0.0, charges=charges, width=width, sm=sm, on_invalid="mask")
+        dm = higgs_mass_mixing(g, charges, tan_beta=tan_beta, sm=sm) if tan_beta is not None else dm2
+        return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask")
 
     factory.__name__ = f"zprime_factory_{name}"
+    factory.mixing = {"epsilon": eps, "delta_m2": dm2, "tan_beta": tan_beta}
     return factory
 
 

@@ -17,6 +17,11 @@ e_R        -x      -1/3       x/3          -(2+x)/3
 Named points (same review, text under Table 1): B-L (x=1 of B-xL), chi (x=-3), psi (x=1) and eta
 (x=-1/2) of 10+x5bar; R (x=1) and I (x=0) of d-xu. The sequential Z' (SSM) has the couplings of the
 SM Z: z_L = T3 - s_W^2 Q, z_R = -s_W^2 Q with g_z = g / c_W.
+
+Not defined: the secluded Z_S of PDG Table 2 (its ref. [46], Erler, Langacker, Li, hep-ph/0205001). Its
+E6 angle is quoted in the literature as tan(beta) = sqrt(15)/9 in Z(beta) = cos(beta) Z_chi + sin(beta) Z_psi,
+which the 10+x5bar family reaches at x = -8 (computed in tests/test_secluded_zprime.py), but we could
+not confirm that angle from a retrievable source, so no "S" entry is added until it is.
 """
 
 from __future__ import annotations

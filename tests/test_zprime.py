@@ -169,8 +169,13 @@ def test_csv_header_and_rows(tmp_path):
     for r in rows:
         assert float(r["g_z"]) > 0
         assert r["lep2_mass_limit_gev"] != ""
-        if r["ew_mass_limit_gev"]:
-            assert float(r["ew_mass_limit_gev"]) <= float(r["lep2_mass_limit_gev"]) * 1.05
+    by_name = {r["model"]: r for r in rows}
+    # ew column = rho0 = 1 Higgs-mixing limit at the weakest tan beta
+    for name in ("chi", "B-L", "SSM"):
+        assert float(by_name[name]["ew_mass_limit_gev"]) == pytest.approx(
+            zl.ew_limits_higgs(name, masses=COARSE)["weakest"]["cls"], abs=0.051
+        )
+    assert by_name["psi"]["ew_mass_limit_gev"] == ""  # z_eff = 0 at tan beta = 1: no limit on the grid
 
 
 def test_cli_zprime_limits(tmp_path, monkeypatch):
@@ -182,3 +187,89 @@ def test_cli_zprime_limits(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.cli, ["zprime-limits", "--out", str(tmp_path / "z")], obj={})
     assert result.exit_code == 0, result.output
     assert (tmp_path / "z" / "zprime_limits.csv").read_text().startswith("model,g_z,lep2_mass_limit_gev,ew_mass_limit_gev\n")
+
+
+# ----------------------------------------------------------------------------- Higgs-sector Z-Z' mixing (rho0 = 1)
+def test_factory_signature_and_errors():
+    sm = SMParameters()
+    f = zl.zprime_factory("chi", None, epsilon=0.0, delta_m2=0.0, tan_beta=2.0)
+    g = zl.nominal_gz("chi")
+    m = f(np.array([1000.0]), g, "narrow", sm)
+    assert m.delta_m2 == pytest.approx((2 * g / (sm.g / sm.cw)) * sm.mz0**2 * 2 / 3, rel=1e-12)
+    # dM^2 follows the SM parameters the likelihood passes (nuisance shifts of m_Z0)
+    sm2 = sm.at_fixed_gf(sm.alpha * 1.001, sm.sin2_theta_w + 0.001)
+    assert f(np.array([1000.0]), g, "narrow", sm2).delta_m2 != pytest.approx(m.delta_m2, rel=1e-6)
+    # coupling 0 is the SM reference, even with fixed kinetic / mass mixing
+    for kw in ({"epsilon": 0.01}, {"delta_m2": 500.0}, {"tan_beta": 3.0}):
+        ref = zl.zprime_factory("chi", **kw)(np.array([10.0]), 0.0, "narrow", sm)
+        assert ref.epsilon == 0.0 and ref.delta_m2 == 0.0 and ref.gx == 0.0
+    fixed = zl.zprime_factory("chi", epsilon=0.01, delta_m2=500.0)(np.array([1000.0]), g, "narrow", sm)
+    assert fixed.epsilon == 0.01 and fixed.delta_m2 == 500.0
+    with pytest.raises(ValueError, match="tan_beta.*delta_m2.*not both"):
+        zl.zprime_factory("chi", delta_m2=100.0, tan_beta=1.0)
+    with pytest.raises(ValueError, match="sequential"):
+        zl.zprime_factory("SSM", tan_beta=1.0)
+    with pytest.raises(ValueError, match=r"accepted range \(0, inf\)"):
+        zl.zprime_factory("psi", tan_beta=-2.0)
+    with pytest.raises(ValueError, match="epsilon"):
+        zl.zprime_factory("chi", epsilon=2.0)
+    zl.zprime_factory("SSM", delta_m2=100.0)  # an explicit delta_m2 is allowed for the SSM
+
+
+def test_no_zprime_state_points_are_explicit():
+    grid = np.array([95.0, 100.0, 120.0, 300.0, 1000.0, 3000.0])
+    lik = zl.zprime_likelihood("chi", "ew")
+    f = zl.zprime_factory("chi", tan_beta=1.0)
+    cls, dchi2, valid = zl.cls_scan(zl._with_factory(lik, f), grid, zl.nominal_gz("chi"))
+    assert valid.tolist() == [False, False, True, True, True, True]
+    assert np.all(np.isnan(cls[:2])) and np.all(np.isfinite(cls[2:]))
+    with pytest.raises(ValueError, match="no Z'-like state"):
+        zl.cls_at_nominal(zl._with_factory(lik, f), grid, zl.nominal_gz("chi"))
+    with pytest.raises(ValueError, match="NaN"):
+        zl.mass_limit_from_grid(grid, cls, 0.05)
+    lim = zl.mass_limits("chi", "ew", masses=grid, tan_beta=1.0)
+    np.testing.assert_array_equal(lim["no_state_masses"], [95.0, 100.0])
+    assert np.isfinite(lim["cls"])
+
+
+def test_chi_ew_limit_with_higgs_mixing_is_stronger():
+    none = zl.mass_limits("chi", "ew", masses=COARSE)["cls"]
+    mixed = [zl.mass_limits("chi", "ew", masses=COARSE, tan_beta=t)["cls"] for t in (0.5, 5.0)]
+    assert mixed[0] == mixed[1]  # chi: z_Phi_u = z_Phi_d, tan beta independent
+    assert mixed[0] > 3.0 * none
+    # and it grows with the coupling (dM^2 ~ g_z and the Z' exchange ~ g_z^2)
+    g0 = zl.nominal_gz("chi")
+    assert zl.mass_limits("chi", "ew", g_z=0.5 * g0, masses=COARSE, tan_beta=1.0)["cls"] < mixed[0]
+
+
+def test_b_minus_l_unchanged_by_tan_beta_and_psi_zero_crossing():
+    none = zl.mass_limits("B-L", "ew", masses=COARSE)["cls"]
+    for t in (0.3, 1.0, 30.0):
+        assert zl.mass_limits("B-L", "ew", masses=COARSE, tan_beta=t)["cls"] == none
+    psi_none = zl.mass_limits("psi", "ew", masses=COARSE)["cls"]
+    psi_1 = zl.mass_limits("psi", "ew", masses=COARSE, tan_beta=1.0)["cls"]
+    assert (math.isnan(psi_none) and math.isnan(psi_1)) or psi_1 == pytest.approx(psi_none, rel=1e-9)
+    assert zl.mass_limits("psi", "ew", masses=COARSE, tan_beta=5.0)["cls"] > 500.0
+
+
+def test_ew_limits_higgs_weakest_and_strongest():
+    psi = zl.ew_limits_higgs("psi", masses=COARSE, n_beta=5)
+    s2 = [x["sin2_beta"] for x in psi["samples"]]
+    assert s2[0] == 0.0 and s2[-1] == 1.0 and 0.5 in s2  # endpoints and the z_eff = 0 point
+    assert psi["weakest"]["sin2_beta"] == 0.5 and psi["weakest"]["tan_beta"] == pytest.approx(1.0)
+    assert math.isnan(psi["weakest"]["cls"]) and psi["strongest"]["cls"] > 1000.0
+    eta = zl.ew_limits_higgs("eta", masses=COARSE, n_beta=3)  # z_eff = 0 at sin^2 beta = 1/5
+    assert eta["weakest"]["sin2_beta"] == pytest.approx(0.2) and eta["weakest"]["z_eff"] == pytest.approx(0.0, abs=1e-12)
+    ssm = zl.ew_limits_higgs("SSM", masses=COARSE)
+    assert ssm["higgs_mixing"] is False and ssm["weakest"]["cls"] == ssm["none"]["cls"]
+
+
+def test_decoupling_with_higgs_mixing_in_the_likelihood():
+    """g_z -> 0 with tan beta set: the Z-pole/EW residuals vanish (dM^2 -> 0 with g_z)."""
+    lik = zl._with_factory(zl.zprime_likelihood("chi", "ew"), zl.zprime_factory("chi", tan_beta=2.0))
+    m = np.array([300.0, 2000.0])
+    d0, _ = lik.delta_th(m, 0.0)
+    np.testing.assert_array_equal(d0, 0.0)
+    d3, _ = lik.delta_th(m, 1e-3)
+    d4, _ = lik.delta_th(m, 1e-4)
+    assert 0 < np.max(np.abs(d4)) < 0.02 * np.max(np.abs(d3))  # leading effect ~ g_z^2 (theta g_z, g_z^2 exchange)

@@ -40,6 +40,7 @@ variant is given too.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -73,6 +74,8 @@ __all__ = [
     "zprime_factory",
     "zprime_likelihood",
     "cls_at_nominal",
+    "cls_scan",
+    "ew_limits_higgs",
     "mass_limit_from_grid",
     "mass_limits",
     "coupling_limits",
@@ -171,25 +174,33 @@ def zprime_factory(
     charges = model_charges(name, sm_ref)
     eps = check_in_range("epsilon", epsilon, -0.5 * math.pi, 0.5 * math.pi, low_inclusive=False, high_inclusive=False)
     dm2 = check_finite("delta_m2", delta_m2)
+    sin2_beta = None
     if tan_beta is not None:
         if dm2 != 0.0:
             raise ValueError(
                 f"give either tan_beta (Higgs-sector mass mixing) or a fixed delta_m2, not both "
                 f"(got tan_beta={tan_beta!r}, delta_m2={dm2!r})"
             )
-        sin2_beta_from_tan_beta(tan_beta)  # validates: finite, > 0
-        higgs_doublet_charges(charges)  # raises for the SSM and inconsistent charges
+        sin2_beta = sin2_beta_from_tan_beta(tan_beta)  # validates: finite, > 0
         tan_beta = float(tan_beta)
+    factory = _build_factory(name, charges, eps, dm2, sin2_beta)
+    factory.mixing = {"epsilon": eps, "delta_m2": dm2, "tan_beta": tan_beta}
+    return factory
+
+
+def _build_factory(name: str, charges: U1Charges, eps: float, dm2: float, sin2_beta: float | None):
+    """The factory of :func:`zprime_factory`; ``sin2_beta`` (in [0, 1]) selects the Higgs-sector mixing."""
+    if sin2_beta is not None:
+        higgs_doublet_charges(charges)  # raises for the SSM and inconsistent charges
 
     def factory(masses, g_z, width, sm):
         g = float(g_z)
         if g == 0.0:
             return ZPrime(masses, 0.0, gx=0.0, charges=charges, width=width, sm=sm, on_invalid="mask")
-        dm = higgs_mass_mixing(g, charges, tan_beta=tan_beta, sm=sm) if tan_beta is not None else dm2
+        dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm) if sin2_beta is not None else dm2
         return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask")
 
     factory.__name__ = f"zprime_factory_{name}"
-    factory.mixing = {"epsilon": eps, "delta_m2": dm2, "tan_beta": tan_beta}
     return factory
 
 
@@ -225,20 +236,56 @@ def zprime_likelihood(name: str, which: str = "lep2") -> PrecisionLikelihood:
 def _signals(lik: PrecisionLikelihood, masses: np.ndarray, g_z: float, width) -> np.ndarray:
     delta, valid = lik.delta_th(masses, g_z, width)
     if not np.all(valid):
-        raise ValueError("no Z'-like state for some masses (cannot happen without mixing)")
+        raise ValueError(
+            f"no Z'-like state for masses {masses[~valid].tolist()} GeV (inside the Z-Z' mixing window around m_Z0)"
+        )
     return delta
 
 
-def cls_at_nominal(lik: PrecisionLikelihood, masses, g_z: float, width="narrow") -> tuple[np.ndarray, np.ndarray]:
-    """(CLs(mu=1), Delta chi^2 vs SM) for signals delta_th(M, g_z), exact at mu = 1."""
+def _with_factory(lik: PrecisionLikelihood, factory) -> PrecisionLikelihood:
+    """``lik`` with another model factory (shallow copy: data, SM reference and templates are shared).
+
+    Valid only for factories whose coupling-0 model is the SM (all factories of this module), so
+    that the SM reference of ``lik`` is also theirs.
+    """
+    other = copy.copy(lik)
+    other.model_factory = factory
+    return other
+
+
+def cls_scan(lik: PrecisionLikelihood, masses, g_z: float, width="narrow") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(CLs(mu=1), Delta chi^2 vs SM, valid) for signals delta_th(M, g_z), exact at mu = 1.
+
+    Masses with no Z'-like state (``valid`` False; Z-Z' mixing window around m_Z0) get NaN CLs and
+    Delta chi^2: they are neither excluded nor allowed, and must be removed before
+    :func:`mass_limit_from_grid` (which rejects NaN).
+    """
     masses = np.atleast_1d(np.asarray(masses, dtype=float))
-    delta = _signals(lik, masses, g_z, width)
-    fit = profile_fit_batch(lik.base_problem(), delta)
-    cls = np.ones(masses.size)
-    ok = np.isfinite(fit.sigma_mu)
-    if np.any(ok):
-        cls[ok] = cls_qtilde(1.0, fit.mu_hat[ok], fit.sigma_mu[ok])[0]
-    dchi2 = lik.chi2_profiled(delta) - lik.chi2_profiled(np.zeros((1, delta.shape[1])))[0]
+    delta, valid = lik.delta_th(masses, g_z, width)
+    valid = np.asarray(valid, dtype=bool)
+    cls = np.full(masses.size, np.nan)
+    dchi2 = np.full(masses.size, np.nan)
+    if np.any(valid):
+        dv = delta[valid]
+        fit = profile_fit_batch(lik.base_problem(), dv)
+        c = np.ones(dv.shape[0])
+        ok = np.isfinite(fit.sigma_mu)
+        if np.any(ok):
+            c[ok] = cls_qtilde(1.0, fit.mu_hat[ok], fit.sigma_mu[ok])[0]
+        cls[valid] = c
+        dchi2[valid] = lik.chi2_profiled(dv) - lik.chi2_profiled(np.zeros((1, dv.shape[1])))[0]
+    return cls, dchi2, valid
+
+
+def cls_at_nominal(lik: PrecisionLikelihood, masses, g_z: float, width="narrow") -> tuple[np.ndarray, np.ndarray]:
+    """(CLs(mu=1), Delta chi^2 vs SM) for signals delta_th(M, g_z); raises if a mass has no Z'-like state."""
+    masses = np.atleast_1d(np.asarray(masses, dtype=float))
+    cls, dchi2, valid = cls_scan(lik, masses, g_z, width)
+    if not np.all(valid):
+        raise ValueError(
+            f"no Z'-like state for masses {masses[~valid].tolist()} GeV (inside the Z-Z' mixing window around m_Z0); "
+            "use cls_scan, which masks them"
+        )
     return cls, dchi2
 
 
@@ -247,10 +294,13 @@ def mass_limit_from_grid(masses, stat, threshold: float, *, excluded_below: bool
 
     ``stat`` < ``threshold`` means excluded (CLs), or > with ``excluded_below=False`` (Delta chi^2).
     Between the last excluded and the next allowed point the crossing is interpolated linearly in
-    (log M, log stat) for CLs and (log M, stat) for Delta chi^2.
+    (log M, log stat) for CLs and (log M, stat) for Delta chi^2. NaN in ``stat`` (e.g. a mass with
+    no Z'-like state) is rejected: drop such masses explicitly first.
     """
     m = np.asarray(masses, dtype=float)
     s = np.asarray(stat, dtype=float)
+    if np.any(np.isnan(s)):
+        raise ValueError("stat contains NaN (masses with no Z'-like state?); remove them from the grid first")
     excl = s < threshold if excluded_below else s > threshold
     if not np.any(excl):
         return float("nan")
@@ -265,21 +315,93 @@ def mass_limit_from_grid(masses, stat, threshold: float, *, excluded_below: bool
     return float(math.exp(math.log(m[k]) + t * (math.log(m[k + 1]) - math.log(m[k]))))
 
 
+def _limits_from_scan(grid: np.ndarray, cls: np.ndarray, dchi2: np.ndarray, valid: np.ndarray) -> dict:
+    g, c, d = grid[valid], cls[valid], dchi2[valid]
+    return {
+        "cls": mass_limit_from_grid(g, c, 0.05) if g.size else float("nan"),
+        "chi2": mass_limit_from_grid(g, d, 3.84, excluded_below=False) if g.size else float("nan"),
+        "no_state_masses": grid[~valid],
+    }
+
+
 def mass_limits(
     name: str,
     which: str = "lep2",
     g_z: float | None = None,
     masses: Sequence[float] | None = None,
     width="narrow",
-) -> dict[str, float]:
-    """95% CL lower mass limits (GeV) of model ``name``: ``{"cls": ..., "chi2": ...}``."""
+    *,
+    epsilon: float = 0.0,
+    delta_m2: float = 0.0,
+    tan_beta: float | None = None,
+    sin2_beta: float | None = None,
+) -> dict:
+    """95% CL lower mass limits (GeV) of model ``name``: ``{"cls": ..., "chi2": ..., "no_state_masses": ...}``.
+
+    Mixing options as in :func:`zprime_factory` (``sin2_beta`` in [0, 1] is an alternative to
+    ``tan_beta`` that reaches the endpoints tan beta -> 0, inf). Grid masses with no Z'-like state
+    (the mixing window around m_Z0) are removed from the grid before the limit is taken and
+    returned in ``no_state_masses``; the limit is "every remaining grid mass above it is allowed".
+    """
     g_z = nominal_gz(name) if g_z is None else float(g_z)
     grid = DEFAULT_MASS_GRID if masses is None else np.asarray(masses, dtype=float)
-    cls, dchi2 = cls_at_nominal(zprime_likelihood(name, which), grid, g_z, width)
-    return {
-        "cls": mass_limit_from_grid(grid, cls, 0.05),
-        "chi2": mass_limit_from_grid(grid, dchi2, 3.84, excluded_below=False),
-    }
+    lik = zprime_likelihood(name, which)
+    if tan_beta is not None and sin2_beta is not None:
+        raise ValueError("give tan_beta or sin2_beta, not both")
+    if sin2_beta is not None:
+        if delta_m2 != 0.0:
+            raise ValueError(f"give either sin2_beta or a fixed delta_m2, not both (got delta_m2={delta_m2!r})")
+        s2 = check_in_range("sin2_beta", sin2_beta, 0.0, 1.0)
+        eps = check_in_range("epsilon", epsilon, -0.5 * math.pi, 0.5 * math.pi, low_inclusive=False, high_inclusive=False)
+        lik = _with_factory(lik, _build_factory(name, model_charges(name), eps, 0.0, s2))
+    elif epsilon != 0.0 or delta_m2 != 0.0 or tan_beta is not None:
+        lik = _with_factory(lik, zprime_factory(name, epsilon=epsilon, delta_m2=delta_m2, tan_beta=tan_beta))
+    return _limits_from_scan(grid, *cls_scan(lik, grid, g_z, width))
+
+
+def _beta_samples(z_u: float, z_d: float, n: int) -> np.ndarray:
+    """sin^2(beta) samples: n points uniform in [0, 1] (endpoints included) plus the z_eff = 0 point if inside."""
+    s2 = list(np.linspace(0.0, 1.0, n))
+    if not math.isclose(z_u, z_d, rel_tol=0.0, abs_tol=1e-12):
+        zero = z_d / (z_d - z_u)
+        if 0.0 < zero < 1.0 and not np.any(np.isclose(s2, zero, rtol=0.0, atol=1e-12)):
+            s2.append(zero)
+    return np.array(sorted(s2))
+
+
+def ew_limits_higgs(name: str, masses: Sequence[float] | None = None, n_beta: int = 21, width="narrow") -> dict:
+    """Electroweak (no LEP-II) CLs mass limits with the rho0 = 1 Higgs-doublet Z-Z' mass mixing.
+
+    tan(beta) = v_u/v_d is unknown, so z_eff = z_u sin^2(beta) + z_d cos^2(beta) is scanned over
+    sin^2(beta) in [0, 1] (``n_beta`` uniform points including tan beta -> 0 and -> inf, plus the
+    z_eff = 0 point if it lies inside; z_eff is linear in sin^2 beta, so this spans [min(z_u, z_d),
+    max(z_u, z_d)]). Returns the no-mixing limit, the per-sample limits, and the WEAKEST (smallest;
+    "none on the grid", NaN, counts as weakest) and strongest limits with their sin^2(beta) and
+    tan(beta). The weakest is the conservative rho0 = 1 limit. Models whose doublets have equal charges
+    (B-L, chi, R, q+xu) give the same limit for every sample. The SSM has no U(1)' charges: it gets
+    dM^2 = 0 (``"higgs_mixing": False``), i.e. the no-mixing limit.
+    """
+    grid = DEFAULT_MASS_GRID if masses is None else np.asarray(masses, dtype=float)
+    base = mass_limits(name, "ew", masses=grid, width=width)
+    out = {"none": base, "higgs_mixing": name != "SSM"}
+    if name == "SSM":
+        out.update(samples=[], weakest=dict(base, sin2_beta=float("nan"), tan_beta=float("nan")),
+                   strongest=dict(base, sin2_beta=float("nan"), tan_beta=float("nan")))
+        return out
+    z_u, z_d = higgs_doublet_charges(model_charges(name))
+    same = math.isclose(z_u, z_d, rel_tol=0.0, abs_tol=1e-12)
+    s2_grid = np.array([0.5]) if same else _beta_samples(z_u, z_d, n_beta)
+    samples = []
+    for s2 in s2_grid:
+        lim = mass_limits(name, "ew", masses=grid, width=width, sin2_beta=float(s2))
+        tb = math.inf if s2 >= 1.0 else math.sqrt(s2 / (1.0 - s2))
+        samples.append(dict(lim, sin2_beta=float(s2), tan_beta=tb, z_eff=z_u * s2 + z_d * (1.0 - s2)))
+    key = [(-math.inf if math.isnan(x["cls"]) else x["cls"]) for x in samples]
+    out["samples"] = samples
+    out["weakest"] = samples[int(np.argmin(key))]
+    out["strongest"] = samples[int(np.argmax(key))]
+    out["z_phi"] = (z_u, z_d)
+    return out
 
 
 def coupling_limits(name: str, masses, which: str = "lep2", g_ref: float = 0.05, width="narrow") -> np.ndarray:
@@ -318,7 +440,7 @@ def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
     writer.writerow(CSV_COLUMNS)
     for name in MODELS:
         lep2 = mass_limits(name, "lep2", masses=masses)["cls"]
-        ew = mass_limits(name, "ew", masses=masses)["cls"]
+        ew = ew_limits_higgs(name, masses=masses)["weakest"]["cls"]
         writer.writerow([name, f"{nominal_gz(name):.6f}", _fmt(lep2), _fmt(ew)])
     return atomic_write_text(out / "zprime_limits.csv", buf.getvalue())
 

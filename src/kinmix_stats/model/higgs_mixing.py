@@ -29,15 +29,23 @@ checked in ``tests/test_higgs_mixing.py``: for a U(1)' aligned with hypercharge 
 the Higgs with z = Y) and m_X^2 = g_X^2 v^2/4 from the Higgs alone, the exact diagonalisation finds a
 second massless vector that couples to no SM fermion; with the opposite sign of dM^2 it does not.
 
-Literature: Langacker, Rev. Mod. Phys. 81 (2009) 1199 (arXiv:0801.1345), Sec. on Z-Z' mixing,
-Eqs. (20)-(22) (numbering of the arXiv version), write the mass matrix as [[M_Z^2, Delta^2],
-[Delta^2, M_Z'^2]] with Delta^2 proportional to g_1 g_2 sum_i t_3i Q_2i |nu_i|^2 and the mixing
-angle tan(2 theta) = 2 Delta^2 / (M_Z'^2 - M_Z^2). Our dM^2 is Langacker's Delta^2 with t_3 = -1/2
-for the neutral component of every (Y = +1/2) doublet; the overall sign of a mixing angle depends
-on the sign conventions of Z and Z' (our Z0 = c_W W3 - s_W B, Z' with a positive X component,
-:mod:`.spectrum`), so the sign used here is the derived one above, verified by the massless-state
-test, not copied. For small mixing the Z eigenvector is Z0 + theta X with
-theta = dM^2 / (m_Z0^2 - M_Z'^2) + O(theta^2) (the X component of the Z, Hook et al.'s xi).
+Literature. The formula above is DERIVED here (not copied). We tried to retrieve the Z-Z' mixing
+section of Langacker, Rev. Mod. Phys. 81 (2009) 1199 (arXiv:0801.1345), where the mass matrix is
+written as [[M_Z^2, Delta^2], [Delta^2, M_Z'^2]] with Delta^2 a sum over Higgs fields of (gauge
+couplings) x t_3i x Q'_i x vev_i^2 and tan(2 theta) = 2 Delta^2 / (M_Z'^2 - M_Z^2), with the
+``search`` tool of this project's environment (docs, pages and code corpora); its text was not
+available there, so we cannot quote the equation number, its vev normalisation or its sign
+convention, and do not claim a match. What the PDG Z' review (seed 004) states and this module
+reproduces: the mass mixing is a term dM^2 Z~ Z~' with the combination Z~ that couples like the SM Z
+(text above its Eq. 2); B-xL "allow[s] all SM Yukawa couplings to a Higgs doublet which is neutral
+under U(1)_B-xL, so that there is no tree-level Z~-Z~' mixing"; 10+x5bar "leads to Z~-Z~' mass
+mixing at tree level, such that for a Z' mass close to the electroweak scale, the measurements at
+the Z-pole require some fine tuning between the charges and VEVs of the two Higgs doublets" (our
+z_eff(beta), which for x != -3 changes sign at some tan(beta)). The overall sign of a mixing angle
+depends on the sign conventions of Z and Z' (ours: Z0 = c_W W3 - s_W B, Z' with a positive X
+component, :mod:`.spectrum`); the sign here is the derived one, verified by the massless-state test.
+For small mixing the Z eigenvector is Z0 + theta X with theta = dM^2 / (m_Z0^2 - M_Z'^2) + O(theta^2)
+(the X component of the Z, Hook et al.'s xi; tested against the exact rotation).
 
 Doublet charges from Yukawa invariance (PDG Table 1 charges, right-handed convention of
 :mod:`.charges`: q, u, d, l, e are the charges of Q_L, u_R, d_R, L_L, e_R):
@@ -48,9 +56,11 @@ Doublet charges from Yukawa invariance (PDG Table 1 charges, right-handed conven
 
 Checks: B-xL gives z_Phi_u = z_Phi_d = 0 (PDG Z' review: the Higgs doublet is neutral under
 U(1)_B-xL, no tree-level mixing); chi (10+x5bar, x = -3) gives z_Phi_u = z_Phi_d = -2/3, independent
-of tan(beta) (E6: H_u and H_d of the SO(10) 10 carry equal and opposite left-handed chi charges
-2/(2 sqrt10) and -2/(2 sqrt10), Langacker Table; divided by the PDG->Langacker factor
-k_chi = -3/(2 sqrt10) this is -2/3 for Phi_u = H_u and for Phi_d = i sigma2 H_d*); psi and eta
+of tan(beta). Cross-check in E6/SO(10) language: with the GUT-normalised fermion charges
+2 sqrt10 Q_chi(Q, u^c, d^c, L, e^c) = (-1, -1, 3, 3, -1) (``zprime_limits.LANGACKER_CHARGES``), the
+Yukawas Q u^c H_u and Q d^c H_d require 2 sqrt10 Q_chi(H_u) = +2 and 2 sqrt10 Q_chi(H_d) = -2 (equal and
+opposite, as for the 5 + 5bar of the SO(10) 10); divided by the PDG->Langacker factor
+k_chi = -3/(2 sqrt10) this is -2/3 for Phi_u = H_u and for Phi_d = i sigma2 H_d* (tested); psi and eta
 mix with a tan(beta)-dependent strength that changes sign. The sequential Z' (SSM) is not a U(1)'
 charge assignment, so it has no Higgs charges: :func:`higgs_doublet_charges` raises for it.
 """
@@ -116,7 +126,7 @@ def effective_higgs_charge(charges: U1Charges, *, tan_beta=None, sin2_beta=None)
     if tan_beta is not None and sin2_beta is not None:
         raise ValueError("give tan_beta or sin2_beta, not both")
     if tan_beta is None and sin2_beta is None:
-        if z_u != z_d:
+        if not math.isclose(z_u, z_d, rel_tol=0.0, abs_tol=1e-12):
             raise ValueError(
                 f"charges {charges.label!r}: the Higgs doublets have different U(1)' charges (z_Phi_u={z_u!r}, "
                 f"z_Phi_d={z_d!r}), so the mixing depends on tan_beta; give tan_beta or sin2_beta"

@@ -100,7 +100,7 @@ def higgs_doublet_charges(charges: U1Charges, *, atol: float = 1e-12) -> tuple[f
             f"charges {charges.label!r}: the down-quark Yukawa needs a doublet of U(1)' charge z_q - z_d = {z_down_quark!r} "
             f"but the lepton Yukawa needs z_l - z_e = {z_down_lepton!r}; one doublet cannot give both masses"
         )
-    return float(z_up), float(z_down_quark)
+    return float(z_up) + 0.0, float(z_down_quark) + 0.0  # + 0.0: no -0.0
 
 
 def sin2_beta_from_tan_beta(tan_beta) -> np.ndarray | float:

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LimitCurve", "CURVE_COLUMNS", "LIMIT_COLUMNS", "KNOWN_CONVENTIONS", "STATUS_OK"]
+__all__ = [
+    "LimitCurve",
+    "CURVE_COLUMNS",
+    "LIMIT_COLUMNS",
+    "KNOWN_CONVENTIONS",
+    "COUPLINGS",
+    "STATUS_OK",
+    "output_columns",
+]
 
 #: Per-point limit columns, in output order (the CSV header is ``mass_gev`` followed by these).
 LIMIT_COLUMNS: tuple[str, ...] = (
@@ -33,6 +41,22 @@ CURVE_COLUMNS: tuple[str, ...] = ("mass_gev", *LIMIT_COLUMNS)
 KNOWN_CONVENTIONS: tuple[str, ...] = ("hook", "epsilon_gamma", "chi")
 #: Status string of a point where every requested method ran normally.
 STATUS_OK = "ok"
+#: What the limit columns constrain: Hook's kinetic mixing ``"epsilon"`` (dark photon, default) or the
+#: U(1)' gauge coupling ``"g_z"`` of a Z' model of the PDG review (kinetic/mass mixing then fixed inputs).
+COUPLINGS: tuple[str, ...] = ("epsilon", "g_z")
+_PREFIX = {"epsilon": "eps95", "g_z": "gz95"}
+
+
+def output_columns(coupling: str = "epsilon") -> tuple[str, ...]:
+    """Column names written to files for a curve on ``coupling``, in :data:`CURVE_COLUMNS` order.
+
+    ``"epsilon"``: exactly :data:`CURVE_COLUMNS` (``mass_gev, eps95_obs, ...``); ``"g_z"``: the same
+    with the ``eps95`` prefix replaced by ``gz95`` (``mass_gev, gz95_obs, ..., gz95_chi2``).
+    """
+    if coupling not in COUPLINGS:
+        raise ValueError(f"unknown coupling {coupling!r}; accepted: {', '.join(map(repr, COUPLINGS))}")
+    prefix = _PREFIX[coupling]
+    return tuple(c.replace("eps95", prefix, 1) for c in CURVE_COLUMNS)
 
 
 def _float_array(name: str, values: object) -> np.ndarray:
@@ -75,7 +99,7 @@ def _canonical_json(value: Any, where: str) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class LimitCurve:
-    """95% CL upper limits on the kinetic mixing as a function of the physical Z' mass.
+    """95% CL upper limits on the kinetic mixing (or a Z' gauge coupling) versus the physical Z' mass.
 
     Fields
     ------
@@ -98,6 +122,11 @@ class LimitCurve:
         Name of the vector-boson model, default ``"dark_photon"``.
     convention : str
         Kinetic-mixing convention of every ε column; default ``"hook"``: L ⊃ −(sin ε/2) F′_{μν} B^{μν}.
+    coupling : str
+        What the limit columns constrain: ``"epsilon"`` (default; the columns are ε in ``convention``)
+        or ``"g_z"``, the U(1)′ gauge coupling of a Z′ model (``model`` names it, e.g. ``"chi"`` or
+        ``"B-xL:3"``; any kinetic or mass mixing is a fixed input recorded in ``metadata["model"]``).
+        The attribute names stay ``eps95_*``; files use :meth:`output_columns` (``gz95_*`` for g_z).
     metadata : dict
         JSON-serialisable provenance: inputs, datasets, software versions, catalogue hash, ...
         Stored as a canonical deep copy (keys sorted, numpy values converted).
@@ -120,12 +149,17 @@ class LimitCurve:
     model: str = "dark_photon"
     convention: str = "hook"
     metadata: dict = field(default_factory=dict)
+    coupling: str = "epsilon"
 
     def __post_init__(self) -> None:
         for name in ("width", "model"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"LimitCurve.{name} must be a non-empty string, got {value!r}")
+        if self.coupling not in COUPLINGS:
+            raise ValueError(f"LimitCurve.coupling must be one of {COUPLINGS}, got {self.coupling!r}")
+        if self.coupling == "g_z" and self.model == "dark_photon":
+            raise ValueError("LimitCurve.coupling 'g_z' needs the name of a Z' model (a dark photon has no g_z)")
         if self.convention not in KNOWN_CONVENTIONS:
             raise ValueError(
                 f"LimitCurve.convention must be one of {KNOWN_CONVENTIONS}, got {self.convention!r}"
@@ -184,6 +218,7 @@ class LimitCurve:
             self.width == other.width
             and self.model == other.model
             and self.convention == other.convention
+            and self.coupling == other.coupling
             and self.status == other.status
             and self.metadata == other.metadata
             and all(np.array_equal(getattr(self, c), getattr(other, c), equal_nan=True) for c in CURVE_COLUMNS)
@@ -191,11 +226,19 @@ class LimitCurve:
 
     __hash__ = None  # type: ignore[assignment]  # mutable-by-value arrays; not hashable
 
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """File column names of this curve (:func:`output_columns` of its ``coupling``)."""
+        return output_columns(self.coupling)
+
     def column(self, name: str) -> np.ndarray:
-        """Return the numeric column ``name`` (one of :data:`CURVE_COLUMNS`)."""
-        if name not in CURVE_COLUMNS:
-            raise ValueError(f"unknown LimitCurve column {name!r}; accepted: {', '.join(CURVE_COLUMNS)}")
-        return getattr(self, name)
+        """Return the numeric column ``name``: an attribute name of :data:`CURVE_COLUMNS` or its file name."""
+        if name in CURVE_COLUMNS:
+            return getattr(self, name)
+        names = self.output_columns
+        if name in names:
+            return getattr(self, CURVE_COLUMNS[names.index(name)])
+        raise ValueError(f"unknown LimitCurve column {name!r}; accepted: {', '.join(names)}")
 
     @property
     def ok(self) -> np.ndarray:
@@ -231,30 +274,44 @@ class LimitCurve:
             model=self.model,
             convention=self.convention,
             metadata=self.metadata,
+            coupling=self.coupling,
             **kwargs,
         )
 
     # ------------------------------------------------------------ (de)serialise
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-ready dict (NaN → ``None``) with a fixed key order; inverse of :meth:`from_dict`."""
+        """Plain, JSON-ready dict (NaN → ``None``) with a fixed key order; inverse of :meth:`from_dict`.
+
+        Columns are keyed by their file names (:attr:`output_columns`). The ``coupling`` key is written
+        only for a non-default coupling, so ε curves keep exactly the layout they always had.
+        """
         out: dict[str, Any] = {"width": self.width, "model": self.model, "convention": self.convention}
-        for c in CURVE_COLUMNS:
-            out[c] = [None if math.isnan(v) else float(v) for v in getattr(self, c).tolist()]
+        if self.coupling != "epsilon":
+            out["coupling"] = self.coupling
+        for c, name in zip(CURVE_COLUMNS, self.output_columns):
+            out[name] = [None if math.isnan(v) else float(v) for v in getattr(self, c).tolist()]
         out["status"] = list(self.status)
         out["metadata"] = copy.deepcopy(self.metadata)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "LimitCurve":
-        """Build a curve from :meth:`to_dict` output (``None`` in a limit column → NaN)."""
-        missing = [k for k in ("width", *CURVE_COLUMNS, "status") if k not in data]
+        """Build a curve from :meth:`to_dict` output (``None`` in a limit column → NaN).
+
+        A dict without ``coupling`` (every file written before g_z curves existed) is an ε curve.
+        """
+        coupling = data.get("coupling", "epsilon")
+        if coupling not in COUPLINGS:
+            raise ValueError(f"LimitCurve.from_dict: unknown coupling {coupling!r}; accepted: {', '.join(map(repr, COUPLINGS))}")
+        names = output_columns(coupling)
+        missing = [k for k in ("width", *names, "status") if k not in data]
         if missing:
-            raise ValueError(f"LimitCurve.from_dict: missing key(s) {', '.join(missing)}")
+            raise ValueError(f"LimitCurve.from_dict: missing key(s) {', '.join(missing)} (coupling {coupling!r})")
         kwargs: dict[str, Any] = {}
-        for c in CURVE_COLUMNS:
-            values = data[c]
+        for c, name in zip(CURVE_COLUMNS, names):
+            values = data[name]
             if not isinstance(values, (list, tuple, np.ndarray)):
-                raise ValueError(f"LimitCurve.from_dict: {c} must be a list, got {type(values).__name__}")
+                raise ValueError(f"LimitCurve.from_dict: {name} must be a list, got {type(values).__name__}")
             kwargs[c] = np.array([np.nan if v is None else v for v in values], dtype=float)
         return cls(
             width=data["width"],
@@ -262,5 +319,6 @@ class LimitCurve:
             model=data.get("model", "dark_photon"),
             convention=data.get("convention", "hook"),
             metadata=dict(data.get("metadata") or {}),
+            coupling=coupling,
             **kwargs,
         )

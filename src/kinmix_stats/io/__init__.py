@@ -5,6 +5,7 @@ from __future__ import annotations
 from .atomic import atomic_open, atomic_write_bytes, atomic_write_json, atomic_write_text
 from .curves import (
     CSV_HEADER,
+    GZ_CSV_HEADER,
     read_limits_csv,
     read_limits_json,
     read_root,
@@ -20,6 +21,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "CSV_HEADER",
+    "GZ_CSV_HEADER",
     "read_limits_csv",
     "read_limits_json",
     "read_root",

@@ -3,7 +3,8 @@
 Formats
 -------
 * **CSV** — exactly the columns ``mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,
-  eps95_exp_p2,eps95_chi2``; no comment lines, ``\\n`` line ends. Floats are written with ``repr``
+  eps95_exp_p2,eps95_chi2`` (for a curve on the Z' gauge coupling, ``coupling="g_z"``: the same with
+  ``gz95_`` instead of ``eps95_``, see :func:`~kinmix_stats.results.output_columns`); no comment lines, ``\\n`` line ends. Floats are written with ``repr``
   (shortest string that round-trips exactly), NaN as an empty cell. Width, status and metadata are not
   in the CSV (fixed columns); they are in the JSON.
 * **JSON** — :meth:`LimitCurve.to_dict` plus a format tag and the ε definition, fixed key order,
@@ -15,7 +16,9 @@ Formats
   ``status_json`` and ``metadata_json``.
 
 Every writer is atomic (``io.atomic``) and returns the path it wrote. Every ε is in the curve's
-convention, Hook et al.'s by default: L ⊃ −(sin ε/2) F′_{μν} B^{μν}.
+convention, Hook et al.'s by default: L ⊃ −(sin ε/2) F′_{μν} B^{μν}. A g_z curve is labelled as such
+in every format (column names, HEPData variables and qualifiers, ROOT titles, the JSON
+``coupling`` key); ε curves are written exactly as before g_z curves existed.
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve
+from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve, output_columns
 from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, check_output_dir
 
 __all__ = [
     "CSV_HEADER",
+    "GZ_CSV_HEADER",
     "JSON_FORMAT",
+    "GZ_DEFINITION",
     "EPSILON_DEFINITIONS",
     "DEFAULT_REACTION",
     "write_limits_csv",
@@ -54,6 +59,9 @@ __all__ = [
 
 #: The exact header line of the limits CSV.
 CSV_HEADER = ",".join(CURVE_COLUMNS)
+#: The header line of the limits CSV of a curve on the Z' gauge coupling g_z.
+GZ_CSV_HEADER = ",".join(output_columns("g_z"))
+_HEADERS = {CSV_HEADER: "epsilon", GZ_CSV_HEADER: "g_z"}
 #: Format tag and version stored in every JSON file.
 JSON_FORMAT = "kinmix_stats.limit_curve"
 JSON_FORMAT_VERSION = 1
@@ -63,6 +71,13 @@ EPSILON_DEFINITIONS: dict[str, str] = {
     "epsilon_gamma": "photon-like eps_gamma: the Z' couples as eps_gamma * e * Q at m_Z' << m_Z",
     "chi": "PDG Z' review chi = sin(eps): L > -(chi / 2) B_{mu nu} Z'^{mu nu}",
 }
+#: Definition of g_z written into every output of a g_z curve.
+GZ_DEFINITION = (
+    "U(1)' gauge coupling g_z of the PDG Z' review (Chen, Dobrescu, Willocq): L > g_z Z'_mu sum_f fbar gamma^mu "
+    "(z_L(f) P_L + z_R(f) P_R) f with the charges z of the model (PDG Table 1); any kinetic mixing (Hook eps) "
+    "or Z-Z' mass mixing is a fixed input listed in the metadata"
+)
+_SYMBOL = {"epsilon": "EPSILON", "g_z": "G_Z"}
 #: Reaction qualifier used in HEPData output unless the caller or ``curve.metadata['reaction']`` gives one.
 DEFAULT_REACTION = "E+ E- --> F FBAR and P P --> L+ L- X (electroweak precision fit)"
 
@@ -89,11 +104,12 @@ def _definition(convention: str) -> str:
 
 # --------------------------------------------------------------------------------------------- CSV
 def write_limits_csv(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
-    """Write the numeric columns of ``curve`` to ``path`` as CSV (header :data:`CSV_HEADER`)."""
+    """Write the numeric columns of ``curve`` to ``path`` as CSV (header :data:`CSV_HEADER`, or
+    :data:`GZ_CSV_HEADER` for a g_z curve)."""
     if not isinstance(curve, LimitCurve):
         raise ValueError(f"write_limits_csv expects a LimitCurve, got {type(curve).__name__}")
     cols = [curve.column(c).tolist() for c in CURVE_COLUMNS]
-    lines = [CSV_HEADER]
+    lines = [",".join(curve.output_columns)]
     lines += [",".join(_fmt(col[i]) for col in cols) for i in range(len(curve))]
     return atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -111,25 +127,30 @@ def read_limits_csv(
 
     The CSV carries neither width nor status, so ``width`` is required and ``status`` defaults to
     ``"not recorded (read from CSV)"`` for every point (the JSON keeps the real status).
-    ``metadata`` defaults to ``{"source_file": <path>}``.
+    ``metadata`` defaults to ``{"source_file": <path>}``. The header says whether the columns are ε
+    or g_z; a g_z file needs the ``model`` it belongs to.
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"limits CSV {str(p)!r} does not exist")
     with p.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    if not rows or ",".join(rows[0]) != CSV_HEADER:
+    if not rows or ",".join(rows[0]) not in _HEADERS:
         got = ",".join(rows[0]) if rows else "<empty file>"
-        raise ValueError(f"{p}: line 1: header must be exactly {CSV_HEADER!r}, got {got!r}")
+        raise ValueError(f"{p}: line 1: header must be exactly {CSV_HEADER!r} (or {GZ_CSV_HEADER!r}), got {got!r}")
+    coupling = _HEADERS[",".join(rows[0])]
+    names = output_columns(coupling)
+    if coupling == "g_z" and model == "dark_photon":
+        raise ValueError(f"{p}: a g_z limits CSV belongs to a Z' model: give model=<name> (e.g. 'chi')")
     data: dict[str, list[float]] = {c: [] for c in CURVE_COLUMNS}
     for lineno, row in enumerate(rows[1:], start=2):
         if len(row) != len(CURVE_COLUMNS):
             raise ValueError(f"{p}: line {lineno}: expected {len(CURVE_COLUMNS)} cells, got {len(row)}: {row!r}")
-        for name, cell in zip(CURVE_COLUMNS, row):
+        for name, label, cell in zip(CURVE_COLUMNS, names, row):
             try:
                 data[name].append(float("nan") if cell == "" else float(cell))
             except ValueError as err:
-                raise ValueError(f"{p}: line {lineno}: column {name}: not a number: {cell!r}") from err
+                raise ValueError(f"{p}: line {lineno}: column {label}: not a number: {cell!r}") from err
     n = len(data["mass_gev"])
     return LimitCurve(
         width=width,
@@ -137,6 +158,7 @@ def read_limits_csv(
         convention=convention,
         status=tuple(status) if status is not None else ("not recorded (read from CSV)",) * n,
         metadata=metadata if metadata is not None else {"source_file": str(p)},
+        coupling=coupling,
         **{c: np.asarray(v, dtype=float) for c, v in data.items()},
     )
 
@@ -150,6 +172,8 @@ def _json_document(curve: LimitCurve) -> dict[str, Any]:
         "confidence_level": 0.95,
         "epsilon_definition": _definition(curve.convention),
     }
+    if curve.coupling == "g_z":
+        doc["coupling_definition"] = GZ_DEFINITION
     doc.update(body)
     return doc
 
@@ -211,26 +235,34 @@ def _chdir(path: Path) -> Iterator[None]:
 def _hepdata_table(curve: LimitCurve, reaction: str) -> Any:
     from hepdata_lib import Table, Variable
 
-    table = Table(f"Epsilon upper limits {curve.width} width")
+    gz = curve.coupling == "g_z"
+    symbol = _SYMBOL[curve.coupling]
+    table = Table(f"G_Z upper limits {curve.width} width" if gz else f"Epsilon upper limits {curve.width} width")
     not_ok = [f"m = {m!r} GeV: {s}" for m, s in zip(curve.mass_gev.tolist(), curve.status) if s != "ok"]
+    if gz:
+        what = (f"95% CL upper limits on the U(1)' gauge coupling g_z of the {curve.model} Z' ({curve.width} width) "
+                f"versus its physical mass. g_z: {GZ_DEFINITION}. Epsilon convention of the kinetic-mixing input: "
+                f"{_definition(curve.convention)}.")
+    else:
+        what = (f"95% CL upper limits on the kinetic mixing of a {curve.model} Z' ({curve.width} width) versus its "
+                f"physical mass. Epsilon convention: {_definition(curve.convention)}.")
     table.description = (
-        f"95% CL upper limits on the kinetic mixing of a {curve.model} Z' ({curve.width} width) versus its "
-        f"physical mass. Epsilon convention: {_definition(curve.convention)}. Missing values ('-') mark "
-        "points where a method was not run or gave no limit"
+        what + " Missing values ('-') mark points where a method was not run or gave no limit"
         + (": " + "; ".join(not_ok) + "." if not_ok else ".")
     )
     table.location = "kinmix_stats output"
-    table.keywords["observables"] = ["EPSILON"]
+    table.keywords["observables"] = [symbol]
     table.keywords["reactions"] = [reaction]
-    table.keywords["phrases"] = ["Dark photon", "Kinetic mixing", "Z'", "Electroweak precision"]
+    table.keywords["phrases"] = (["Z'", "Gauge coupling", f"{curve.model} model", "Electroweak precision"] if gz
+                                 else ["Dark photon", "Kinetic mixing", "Z'", "Electroweak precision"])
 
     mass = Variable("M(Z')", is_independent=True, is_binned=False, units="GeV")
     mass.digits = 20  # hepdata_lib rounds to `digits` significant figures; 20 keeps every float exact
     mass.values = curve.mass_gev.tolist()
     table.add_variable(mass)
-    for name in LIMIT_COLUMNS:
+    for name, column in zip(LIMIT_COLUMNS, curve.output_columns[1:]):
         label, method = _METHOD[name]
-        var = Variable(f"EPSILON ({label})", is_independent=False, is_binned=False)
+        var = Variable(f"{symbol} ({label})", is_independent=False, is_binned=False)
         var.digits = 20
         var.values = ["-" if math.isnan(v) else float(v) for v in curve.column(name).tolist()]
         var.add_qualifier("CL", "95%")
@@ -240,7 +272,9 @@ def _hepdata_table(curve: LimitCurve, reaction: str) -> Any:
         var.add_qualifier("WIDTH", curve.width)
         var.add_qualifier("MODEL", curve.model)
         var.add_qualifier("EPSILON CONVENTION", _definition(curve.convention))
-        var.add_qualifier("COLUMN", name)
+        if gz:
+            var.add_qualifier("COUPLING", "g_z (U(1)' gauge coupling, PDG Z' review)")
+        var.add_qualifier("COLUMN", column)
         table.add_variable(var)
     return table
 
@@ -276,7 +310,10 @@ def write_hepdata(
         reaction = meta_reaction if isinstance(meta_reaction, str) and meta_reaction else DEFAULT_REACTION
 
     submission = Submission()
-    submission.comment = comment or "95% CL limits on dark-photon kinetic mixing produced by kinmix_stats."
+    if not comment:
+        comment = ("95% CL limits on the gauge coupling g_z of Z' models produced by kinmix_stats."
+                   if all(c.coupling == "g_z" for c in items) else "95% CL limits on dark-photon kinetic mixing produced by kinmix_stats.")
+    submission.comment = comment
     for curve in items:
         submission.add_table(_hepdata_table(curve, reaction))
 
@@ -378,8 +415,8 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
     """Write ``curves`` to a ROOT file with uproot (see module docstring for the layout).
 
     Per width ``w``: ``w/limits`` (TTree, branches = CSV columns, NaN kept), ``w/g_<column>``
-    (TGraph per limit column, NaN points dropped; x = mass in GeV, y = ε), ``w/status_json`` and
-    ``w/metadata_json`` (TObjString). Width names must match ``[A-Za-z0-9_.+-]+``.
+    (TGraph per limit column, NaN points dropped; x = mass in GeV, y = ε, or g_z for a g_z curve),
+    ``w/status_json`` and ``w/metadata_json`` (TObjString). Width names must match ``[A-Za-z0-9_.+-]+``.
     """
     import uproot
 
@@ -394,25 +431,30 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
     with _fixed_root_clock(), uproot.recreate(buffer, uuid_function=_fixed_uuid) as f:
         for c in items:
             w = c.width
-            f[f"{w}/limits"] = {name: np.ascontiguousarray(c.column(name), dtype=np.float64) for name in CURVE_COLUMNS}
-            for name in LIMIT_COLUMNS:
+            f[f"{w}/limits"] = {out: np.ascontiguousarray(c.column(name), dtype=np.float64)
+                                for name, out in zip(CURVE_COLUMNS, c.output_columns)}
+            for name, out in zip(LIMIT_COLUMNS, c.output_columns[1:]):
                 y = c.column(name)
                 keep = ~np.isnan(y)
                 if not keep.any():
                     continue  # method not run: the column stays in the tree (all NaN), no empty graph
                 label = _METHOD[name][0]
-                f[f"{w}/g_{name}"] = uproot.as_TGraph(
+                if c.coupling == "g_z":
+                    title, ylabel = f"{c.model} Z', {c.width} width: 95% CL g_z ({label})", "g_z"
+                else:
+                    title, ylabel = f"{c.width} width: 95% CL eps ({label}), convention {c.convention}", f"epsilon ({c.convention})"
+                f[f"{w}/g_{out}"] = uproot.as_TGraph(
                     {"x": c.mass_gev[keep].astype(np.float64), "y": y[keep].astype(np.float64)},
-                    title=f"{c.width} width: 95% CL eps ({label}), convention {c.convention}",
+                    title=title,
                     xAxisLabel="m_Z' [GeV]",
-                    yAxisLabel=f"epsilon ({c.convention})",
+                    yAxisLabel=ylabel,
                 )
             f[f"{w}/status_json"] = json.dumps(list(c.status))
-            f[f"{w}/metadata_json"] = json.dumps(
-                {"model": c.model, "convention": c.convention, "epsilon_definition": _definition(c.convention),
-                 "metadata": c.metadata},
-                sort_keys=True,
-            )
+            info = {"model": c.model, "convention": c.convention, "epsilon_definition": _definition(c.convention),
+                    "metadata": c.metadata}
+            if c.coupling != "epsilon":  # epsilon files stay exactly as before g_z curves existed
+                info.update({"coupling": c.coupling, "coupling_definition": GZ_DEFINITION})
+            f[f"{w}/metadata_json"] = json.dumps(info, sort_keys=True)
     return atomic_write_bytes(dest, buffer.getvalue())
 
 
@@ -437,14 +479,17 @@ def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:
     with uproot.open(p) as f:
         if f"{width}/limits" not in f:
             raise ValueError(f"{p}: no curve for width {width!r}; found {sorted(k.split('/')[0] for k in f.keys(recursive=False))}")
-        arrays = f[f"{width}/limits"].arrays(list(CURVE_COLUMNS), library="np")
         status = json.loads(str(f[f"{width}/status_json"]))
         info = json.loads(str(f[f"{width}/metadata_json"]))
+        coupling = info.get("coupling", "epsilon")
+        names = output_columns(coupling)
+        arrays = f[f"{width}/limits"].arrays(list(names), library="np")
     return LimitCurve(
         width=width,
         model=info["model"],
         convention=info["convention"],
         status=tuple(status),
         metadata=info["metadata"],
-        **{c: np.asarray(arrays[c], dtype=float) for c in CURVE_COLUMNS},
+        coupling=coupling,
+        **{c: np.asarray(arrays[n], dtype=float) for c, n in zip(CURVE_COLUMNS, names)},
     )

@@ -14,6 +14,16 @@ predictions per iteration). The CLs values use the q~_mu asymptotic formulae
 Near m_Z0 a Z'-like state of mass m exists only for |tan eps| < |m^2 - m_Z0^2| / (m_Z0^2 s_W); if
 the limit would lie beyond that edge, the edge is reported with a status saying so.
 
+Other couplings (Z' models)
+---------------------------
+With a ``model_factory`` other than the dark photon's (e.g.
+:func:`kinmix_stats.zprime_limits.zprime_factory`), the coupling argument of the factory is the
+U(1)' gauge coupling g_z and the same machinery gives limits on it: POI mu = (g_z/g_ref)^2, start
+g_ref = 0.1, largest reported limit :data:`G_Z_CAP`. Without mixing no window exists (the Z' mass
+does not mix with m_Z0 at tree level, apart from the degenerate point m_Z' = m_Z0 itself); with kinetic
+or Z-Z' mass mixing the edge is read from the factory's validity mask (:func:`coupling_window`). A
+factory that does not take an array of couplings is evaluated once per distinct coupling.
+
 chi^2 (arXiv:1006.0973 Eqs. 17-19)
 ---------------------------------
 Exact non-linear residuals on a grid of eps, chi^2 profiled over (alpha, sin^2 theta_W), and the bound
@@ -36,13 +46,70 @@ from .._checks import as_positive_array, check_choice, check_in_range
 from ..model.dark_sector import DarkWidthSpec, parse_width
 from ..model.vector_boson import EPSILON_MAX
 from .cls import EXPECTED_NSIGMA, cls_limits_batch
-from .precision import PrecisionLikelihood
+from .precision import PrecisionLikelihood, dark_photon_factory
 
-__all__ = ["LimitResult", "cls_limits", "chi2_limits", "upper_limit", "window_epsilon", "DELTA_CHI2_95", "E_MIN"]
+__all__ = [
+    "LimitResult",
+    "cls_limits",
+    "chi2_limits",
+    "upper_limit",
+    "window_epsilon",
+    "coupling_window",
+    "coupling_delta_th",
+    "likelihood_coupling",
+    "DELTA_CHI2_95",
+    "E_MIN",
+    "EPS_CAP",
+    "G_Z_CAP",
+]
 
 DELTA_CHI2_95 = 3.84  # one parameter, 95% CL (arXiv:1006.0973, Results)
 E_MIN = 0.5  # arXiv:1006.0973 Eq. 19
 EPS_CAP = 1.0  # largest eps we report a limit for (|sin eps| = 0.84)
+#: largest g_z we report a limit for: below the |coupling| < pi/2 guard of the likelihood (g_z^2/4pi = 0.18)
+G_Z_CAP = 1.5
+_CAP = {"epsilon": EPS_CAP, "g_z": G_Z_CAP}
+_START = {"epsilon": 0.03, "g_z": 0.1}
+_SYMBOL = {"epsilon": "eps", "g_z": "g_z"}
+
+
+def likelihood_coupling(likelihood: PrecisionLikelihood) -> str:
+    """What the coupling argument of ``likelihood``'s model factory is: "epsilon" (dark photon) or "g_z".
+
+    A factory may say so itself with a ``coupling`` attribute; any factory other than the dark
+    photon's is otherwise taken to be a Z' model whose coupling argument is g_z.
+    """
+    factory = likelihood.model_factory
+    if factory is dark_photon_factory:
+        return "epsilon"
+    coupling = getattr(factory, "coupling", "g_z")
+    check_choice("model factory coupling", coupling, tuple(_CAP))
+    return coupling
+
+
+def _array_couplings(likelihood: PrecisionLikelihood) -> bool:
+    factory = likelihood.model_factory
+    return factory is dark_photon_factory or bool(getattr(factory, "array_coupling", False))
+
+
+def coupling_delta_th(likelihood: PrecisionLikelihood, masses, couplings, width) -> tuple[np.ndarray, np.ndarray]:
+    """``likelihood.delta_th`` for one coupling per mass, whatever the factory accepts.
+
+    The dark-photon factory (or one with ``array_coupling = True``) gets the arrays in one call; any
+    other is called once per distinct coupling with the masses that share it (rows in input order).
+    """
+    masses = np.asarray(masses, dtype=float)
+    couplings = np.broadcast_to(np.asarray(couplings, dtype=float), masses.shape)
+    if _array_couplings(likelihood):
+        return likelihood.delta_th(masses, couplings, width)
+    delta = np.full((masses.size, len(likelihood.names)), np.nan)
+    valid = np.zeros(masses.size, dtype=bool)
+    for c in np.unique(couplings):
+        rows = np.flatnonzero(couplings == c)
+        d, v = likelihood.delta_th(masses[rows], float(c), width)
+        delta[rows] = d
+        valid[rows] = v
+    return delta, valid
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +121,8 @@ class LimitResult:
     mass: (M,) physical Z' masses in GeV.
     width: the width hypothesis.
     method: "cls" or "chi2".
-    epsilon_observed: (M,) observed 95% CL limits on eps (Hook convention).
+    coupling: what the ``epsilon_*`` fields hold: "epsilon" (Hook's eps, dark photon) or "g_z" (Z' model).
+    epsilon_observed: (M,) observed 95% CL limits on eps (Hook convention), or on g_z.
     epsilon_expected: (M,) median expected limits (CLs only; NaN for chi2).
     expected_band: (M, 5) expected limits at -2, -1, 0, +1, +2 sigma (CLs only).
     mu_observed, mu_expected: limits on mu = eps^2/eps_ref^2 at the final eps_ref (CLs only).
@@ -77,6 +145,7 @@ class LimitResult:
     status: tuple[str, ...]
     dominant: tuple[tuple[tuple[str, float], ...], ...] = ()
     likelihood: PrecisionLikelihood | None = field(default=None, repr=False)
+    coupling: str = "epsilon"
 
     def workspace(self, i: int = 0):
         """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref)."""
@@ -95,6 +164,51 @@ def window_epsilon(likelihood: PrecisionLikelihood, masses: np.ndarray) -> np.nd
     return np.minimum(np.arctan(t), EPSILON_MAX * 0.999)
 
 
+def _factory_valid(likelihood: PrecisionLikelihood, masses: np.ndarray, couplings: np.ndarray) -> np.ndarray:
+    out = np.zeros(masses.size, dtype=bool)
+    for c in np.unique(couplings):
+        rows = np.flatnonzero(couplings == c)
+        model = likelihood.model_factory(masses[rows], float(c), "narrow", likelihood.sm)
+        out[rows] = np.asarray(model.valid, dtype=bool)
+    return out
+
+
+def coupling_window(
+    likelihood: PrecisionLikelihood, masses, cap: float | None = None, *, smallest: float = 1e-9, rtol: float = 1e-4
+) -> np.ndarray:
+    """Largest coupling (up to ``cap``) for which a Z'-like state of each physical mass exists.
+
+    Dark photon: :func:`window_epsilon` (closed form, then capped). Other factories: read from the
+    factory's validity mask, which already knows every mixing the model has (kinetic mixing, fixed dM^2,
+    or dM^2 from the Higgs sector growing with g_z). 0 where no state exists even at the ``smallest``
+    coupling (inside a window that the fixed mixing opens around m_Z0 whatever g_z is); ``cap`` where
+    the state exists up to ``cap``; otherwise the edge is bisected (in log) to ``rtol``, assuming the
+    state exists for every coupling below the edge. Without mixing this is ``cap`` at every mass
+    except the degenerate point m_Z' = m_Z0 itself.
+    """
+    masses = as_positive_array("masses", masses, unit="GeV")
+    coupling = likelihood_coupling(likelihood)
+    cap = _CAP[coupling] if cap is None else float(cap)
+    if likelihood.model_factory is dark_photon_factory:
+        return np.minimum(window_epsilon(likelihood, masses), cap)
+    n = masses.size
+    ok_low = _factory_valid(likelihood, masses, np.full(n, smallest))
+    ok_cap = _factory_valid(likelihood, masses, np.full(n, cap))
+    edge = np.where(ok_cap & ok_low, cap, 0.0)
+    todo = np.flatnonzero(ok_low & ~ok_cap)
+    if todo.size:
+        lo = np.full(todo.size, smallest)
+        hi = np.full(todo.size, cap)
+        steps = int(math.ceil(math.log2(math.log(cap / smallest) / rtol))) + 1
+        for _ in range(steps):
+            mid = np.sqrt(lo * hi)
+            good = _factory_valid(likelihood, masses[todo], mid)
+            lo = np.where(good, mid, lo)
+            hi = np.where(good, hi, mid)
+        edge[todo] = lo
+    return edge
+
+
 def _dominant(likelihood: PrecisionLikelihood, delta: np.ndarray, n: int = 3):
     sig = np.sqrt(np.diag(likelihood.residuals.covariance))
     out = []
@@ -111,18 +225,29 @@ def cls_limits(
     masses,
     width: DarkWidthSpec = "narrow",
     *,
-    eps_start: float = 0.03,
+    eps_start: float | None = None,
     rtol: float = 0.01,
     max_iter: int = 12,
     cl: float = 0.95,
 ) -> LimitResult:
-    """Observed and expected CLs limits on eps for every mass, re-linearised until stable to ``rtol``."""
+    """Observed and expected CLs limits on eps for every mass, re-linearised until stable to ``rtol``.
+
+    For a Z'-model likelihood (:func:`likelihood_coupling` "g_z") the limits are on g_z. ``eps_start``
+    is the first linearisation point (default 0.03 for eps, 0.1 for g_z).
+    """
     masses = as_positive_array("masses", masses, unit="GeV")
     width = parse_width(width)
-    check_in_range("eps_start", eps_start, 0.0, EPS_CAP, low_inclusive=False)
+    coupling = likelihood_coupling(likelihood)
+    cap_value, sym = _CAP[coupling], _SYMBOL[coupling]
+    eps_start = _START[coupling] if eps_start is None else eps_start
+    check_in_range("eps_start", eps_start, 0.0, cap_value, low_inclusive=False)
     check_in_range("rtol", rtol, 0.0, 0.5, low_inclusive=False)
     m = masses.size
-    edge = np.minimum(window_epsilon(likelihood, masses) * 0.999, EPS_CAP)
+    if coupling == "epsilon":
+        edge = np.minimum(window_epsilon(likelihood, masses) * 0.999, EPS_CAP)
+    else:
+        edge = coupling_window(likelihood, masses, cap_value) * 0.999
+        edge = np.where(edge >= cap_value * 0.999, cap_value, edge)
     eps_ref = np.minimum(np.full((m, 6), eps_start), edge[:, None])
     base = likelihood.base_problem()
     mu = np.full((m, 6), np.nan)
@@ -131,7 +256,7 @@ def cls_limits(
     iterations = 0
     for iterations in range(1, max_iter + 1):
         flat_mass = np.repeat(masses, 6)
-        delta, valid = likelihood.delta_th(flat_mass, eps_ref.ravel(), width)
+        delta, valid = coupling_delta_th(likelihood, flat_mass, eps_ref.ravel(), width)
         delta = np.where(valid[:, None], delta, 0.0)
         res = cls_limits_batch(base, delta, cl)
         mu_all = np.where(valid, 0.0, np.nan)
@@ -139,7 +264,8 @@ def cls_limits(
         exp = res.expected_mu.reshape(m, 6, 5)
         mu = np.concatenate([obs[:, None], exp[np.arange(m)[:, None], np.arange(1, 6)[None, :], np.arange(5)[None, :]]], axis=1)
         mu = np.where(valid.reshape(m, 6), mu, np.nan) + mu_all.reshape(m, 6)
-        eps_new = eps_ref * np.sqrt(mu)
+        with np.errstate(invalid="ignore"):  # masked points (no Z'-like state): NaN, the status says why
+            eps_new = eps_ref * np.sqrt(mu)
         eps_new = np.where(np.isfinite(eps_new), eps_new, np.inf)
         capped = eps_new >= edge[:, None]
         converged = (np.abs(eps_new / eps_ref - 1.0) < rtol) | (capped & (eps_ref >= edge[:, None] * 0.999))
@@ -147,7 +273,8 @@ def cls_limits(
         if np.all(converged):
             break  # mu was computed at this eps_ref: keep the pair consistent
         eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
-    eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
+    with np.errstate(invalid="ignore"):
+        eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
     eps_final = np.where(no_sensitivity & (edge[:, None] > 1e-9), np.nan, eps_final)  # no limit; the status says why
     eps_final = np.where(edge[:, None] <= 1e-9, np.nan, eps_final)  # exactly at m_Z0: no Z'-like state for any eps
@@ -157,13 +284,15 @@ def cls_limits(
             status.append("ok")
         elif np.any(no_sensitivity[i]) and edge[i] > 1e-9:
             status.append("no sensitivity: the signal is absorbed by the profiled SM parameters (sigma_mu = inf)")
-        elif np.any(capped[i]) and edge[i] < EPS_CAP * 0.999:
-            status.append(f"limit reaches the Z0 window edge eps={edge[i]:.3g}: no Z'-like state of this mass above it")
+        elif coupling != "epsilon" and edge[i] <= 1e-9:
+            status.append(f"no Z'-like state of this mass for any {sym}: degenerate with m_Z0 or inside the window of the fixed mixing")
+        elif np.any(capped[i]) and edge[i] < cap_value * 0.999:
+            status.append(f"limit reaches the Z0 window edge {sym}={edge[i]:.3g}: no Z'-like state of this mass above it")
         elif np.any(capped[i]):
-            status.append(f"no sensitivity below eps={EPS_CAP:g}")
+            status.append(f"no sensitivity below {sym}={cap_value:g}")
         else:
             status.append(f"re-linearisation not converged to {rtol:g} after {max_iter} steps")
-    delta_obs, _ = likelihood.delta_th(masses, np.where(np.isfinite(eps_final[:, 0]), eps_final[:, 0], eps_ref[:, 0]), width)
+    delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(eps_final[:, 0]), eps_final[:, 0], eps_ref[:, 0]), width)
     return LimitResult(
         mass=masses,
         width=width,
@@ -178,6 +307,7 @@ def cls_limits(
         status=tuple(status),
         dominant=_dominant(likelihood, delta_obs),
         likelihood=likelihood,
+        coupling=coupling,
     )
 
 
@@ -191,17 +321,26 @@ def chi2_limits(
     delta_chi2: float = DELTA_CHI2_95,
     n_bisect: int = 12,
 ) -> LimitResult:
-    """Hook et al.'s chi^2 bound (Eqs. 17-19) on exact non-linear residuals; ``e_min=None`` disables Eq. 19."""
+    """Hook et al.'s chi^2 bound (Eqs. 17-19) on exact non-linear residuals; ``e_min=None`` disables Eq. 19.
+
+    For a Z'-model likelihood the bound is on g_z (grid up to :data:`G_Z_CAP`).
+    """
     masses = as_positive_array("masses", masses, unit="GeV")
     width = parse_width(width)
-    grid = np.geomspace(1e-6, EPS_CAP, 49) if eps_grid is None else np.asarray(eps_grid, dtype=float)
+    coupling = likelihood_coupling(likelihood)
+    cap_value, sym = _CAP[coupling], _SYMBOL[coupling]
+    grid = np.geomspace(1e-6, cap_value, 49) if eps_grid is None else np.asarray(eps_grid, dtype=float)
     sig = np.sqrt(np.diag(likelihood.residuals.covariance))
-    edge = np.minimum(window_epsilon(likelihood, masses) * 0.999, EPS_CAP)
+    if coupling == "epsilon":
+        edge = np.minimum(window_epsilon(likelihood, masses) * 0.999, EPS_CAP)
+    else:
+        edge = coupling_window(likelihood, masses, cap_value) * 0.999
+        edge = np.where(edge >= cap_value * 0.999, cap_value, edge)
 
     chi2_sm = float(likelihood.chi2_profiled(np.zeros((1, len(likelihood.names))))[0])
 
     def dchi2(mass_arr: np.ndarray, eps_arr: np.ndarray) -> np.ndarray:
-        delta, valid = likelihood.delta_th(mass_arr, eps_arr, width)
+        delta, valid = coupling_delta_th(likelihood, mass_arr, eps_arr, width)
         delta = np.where(valid[:, None], delta, 0.0)
         if e_min is not None:
             delta = np.where(np.abs(delta) / sig > e_min, delta, 0.0)
@@ -230,12 +369,14 @@ def chi2_limits(
         if bisect[i]:
             status.append("ok")
         elif has[i]:
-            status.append(f"excluded down to the smallest eps probed ({eps_tab[i, 0]:g})")
-        elif edge[i] < EPS_CAP * 0.999:
-            status.append(f"limit reaches the Z0 window edge eps={edge[i]:.3g}")
+            status.append(f"excluded down to the smallest {sym} probed ({eps_tab[i, 0]:g})")
+        elif coupling != "epsilon" and edge[i] <= 1e-9:
+            status.append(f"no Z'-like state of this mass for any {sym}: degenerate with m_Z0 or inside the window of the fixed mixing")
+        elif edge[i] < cap_value * 0.999:
+            status.append(f"limit reaches the Z0 window edge {sym}={edge[i]:.3g}")
         else:
-            status.append(f"no sensitivity below eps={EPS_CAP:g}")
-    delta_obs, _ = likelihood.delta_th(masses, np.where(np.isfinite(limits), limits, 0.0), width)
+            status.append(f"no sensitivity below {sym}={cap_value:g}")
+    delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(limits), limits, 0.0), width)
     nan = np.full(m, np.nan)
     return LimitResult(
         mass=masses,
@@ -251,6 +392,7 @@ def chi2_limits(
         status=tuple(status),
         dominant=_dominant(likelihood, delta_obs),
         likelihood=likelihood,
+        coupling=coupling,
     )
 
 

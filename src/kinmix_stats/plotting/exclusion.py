@@ -4,6 +4,10 @@ Figures are built on ``matplotlib.figure.Figure`` with an explicit Agg canvas (w
 change the global backend; nothing is shown) and saved atomically: the image is written to a temporary
 file in the destination directory and renamed over the target. The y axis always states the ε convention (Hook et al.); external
 overlays are converted to it with :meth:`ExternalLimit.epsilon_hook`.
+
+Curves of a Z' model (``coupling="g_z"``) are drawn on a g_z axis over their own mass range, with a
+horizontal line at the tested coupling (``metadata["tested_g_z"]``, else the model's nominal g_z);
+the external dark-photon limits are limits on ε and are not drawn with them.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from ..external_limits import ExternalLimit, external_limit_info, load_external_
 from ..io.atomic import atomic_write_bytes, check_output_dir
 from ..results import LimitCurve
 
-__all__ = ["EPSILON_LABEL", "MASS_LABEL", "MASS_RANGE_GEV", "exclusion_figure", "plot_exclusion", "brazil_figure",
-           "plot_brazil"]
+__all__ = ["EPSILON_LABEL", "GZ_LABEL", "MASS_LABEL", "MASS_RANGE_GEV", "exclusion_figure", "plot_exclusion",
+           "brazil_figure", "plot_brazil"]
 
 #: y-axis label of every figure (the package's ε convention).
 EPSILON_LABEL = "ε (Hook et al. convention: −(sin ε/2) F′B)"
+#: y-axis label of a Z'-model (g_z) figure.
+GZ_LABEL = "$g_z$ (U(1)' gauge coupling)"
 #: x-axis label: the physical Z' mass.
 MASS_LABEL = "$m_{Z'}$ [GeV]"
 #: x range of :func:`plot_exclusion`.
@@ -54,11 +60,36 @@ def _as_curves(curves: LimitCurve | Iterable[LimitCurve]) -> list[LimitCurve]:
             raise ValueError(f"expected LimitCurve objects, got {type(c).__name__}")
         if len(c) == 0:
             raise ValueError(f"curve for width {c.width!r} is empty (no mass points)")
-        if c.convention != "hook":
+        if c.coupling == "epsilon" and c.convention != "hook":
             raise ValueError(f"curve for width {c.width!r} is in convention {c.convention!r}; plots show Hook's ε only")
         if not any(np.any(np.isfinite(c.column(n))) for n in ("eps95_obs", "eps95_exp", "eps95_chi2")):
             raise ValueError(f"curve for width {c.width!r} has no finite limit to plot (all NaN)")
+    kinds = sorted({f"{c.model} ({c.coupling})" for c in items})
+    if len(kinds) > 1:
+        raise ValueError(f"curves of different models or couplings cannot share a figure: {', '.join(kinds)}")
     return items
+
+
+def _is_gz(items: list[LimitCurve]) -> bool:
+    return items[0].coupling == "g_z"
+
+
+def _reference_coupling(curve: LimitCurve) -> tuple[float, str] | None:
+    """(g_z, label) of the horizontal line of a g_z figure: the tested or the nominal coupling, if any."""
+    meta = curve.metadata
+    tested = meta.get("tested_g_z")
+    if isinstance(tested, (int, float)) and tested > 0:
+        return float(tested), f"tested $g_z$ = {tested:.3g}"
+    nominal = (meta.get("model") or {}).get("nominal_g_z") if isinstance(meta.get("model"), dict) else None
+    if isinstance(nominal, (int, float)) and nominal > 0:
+        return float(nominal), f"nominal $g_z$ of {curve.model} = {nominal:.3g}"
+    return None
+
+
+def _mass_range(items: list[LimitCurve]) -> tuple[float, float]:
+    lo = min(float(c.mass_gev[0]) for c in items)
+    hi = max(float(c.mass_gev[-1]) for c in items)
+    return (lo, hi) if hi > lo else (lo / 1.5, hi * 1.5)
 
 
 def _as_overlays(overlays: Sequence[str | ExternalLimit], directory: str | os.PathLike[str] | None) -> list[ExternalLimit]:
@@ -105,6 +136,8 @@ def exclusion_figure(
 ) -> Figure:
     """Build the exclusion figure (see :func:`plot_exclusion`) and return it without saving."""
     items = _as_curves(curves)
+    if _is_gz(items) and overlays:
+        raise ValueError("external limits are limits on the dark-photon ε; they cannot be drawn on a g_z figure")
     limits = _as_overlays(overlays, overlay_directory)
     with mpl_style.context([mplhep.style.ROOT, _RC]):
         fig, ax = _new_figure()
@@ -127,11 +160,20 @@ def exclusion_figure(
         for j, lim in enumerate(limits):
             x, y = lim.plot_arrays(sin2_theta_w)
             ax.plot(x, y, ls="-.", lw=1.5, color=_OVERLAY_COLOURS[j % len(_OVERLAY_COLOURS)], label=_overlay_label(lim))
-        ax.set_xlim(*MASS_RANGE_GEV)
-        ax.set_xlabel(MASS_LABEL)
-        ax.set_ylabel(EPSILON_LABEL)
         widths = ", ".join(c.width for c in items)
-        ax.set_title(title if title is not None else f"95% CL upper limits on ε ({widths} width)")
+        if _is_gz(items):
+            ref = _reference_coupling(items[0])
+            if ref is not None:
+                ax.axhline(ref[0], color="tab:red", ls="-.", lw=1.5, label=ref[1])
+            ax.set_xlim(*_mass_range(items))
+            ax.set_ylabel(GZ_LABEL)
+            default_title = f"95% CL upper limits on $g_z$, {items[0].model} Z' ({widths} width)"
+        else:
+            ax.set_xlim(*MASS_RANGE_GEV)
+            ax.set_ylabel(EPSILON_LABEL)
+            default_title = f"95% CL upper limits on ε ({widths} width)"
+        ax.set_xlabel(MASS_LABEL)
+        ax.set_title(title if title is not None else default_title)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
     return fig
@@ -156,6 +198,8 @@ def plot_exclusion(
     sin2_theta_w: float | None = None,
 ) -> Path:
     """Draw ε₉₅ versus m_Z' on log-log axes (1-1000 GeV) and save it atomically to ``path``.
+
+    Z'-model curves: g_z95 over the curves' mass range, with the tested/nominal g_z as a line.
 
     Per curve: observed CLs (solid), expected (dashed) and the Δχ² cross-check (dotted); with a single
     curve also the green/yellow ±1σ/±2σ bands. ``overlays`` are names from
@@ -183,8 +227,10 @@ def brazil_figure(curve: LimitCurve, title: str | None = None) -> Figure:
         if hi > lo:
             ax.set_xlim(lo, hi)
         ax.set_xlabel(MASS_LABEL)
-        ax.set_ylabel(EPSILON_LABEL)
-        ax.set_title(title if title is not None else f"95% CL CLs limits on ε ({c.width} width)")
+        gz = c.coupling == "g_z"
+        ax.set_ylabel(GZ_LABEL if gz else EPSILON_LABEL)
+        symbol = f"$g_z$, {c.model} Z'" if gz else "ε"
+        ax.set_title(title if title is not None else f"95% CL CLs limits on {symbol} ({c.width} width)")
         ax.legend(loc="best", frameon=False)
         fig.tight_layout()
     return fig

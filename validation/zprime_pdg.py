@@ -312,7 +312,29 @@ def main() -> int:
               f"7 models, 121 masses, tan-beta scan). Wall time of this report {time.time() - t0:.1f} s.", ""]
     text = "\n".join(lines)
     atomic_write_text(HERE / "zprime_pdg.md", text)
-    atomic_write_text(OUT / "report_section.md", "## Named Z' models vs PDG Table 2\n\nSee [zprime_pdg.md](zprime_pdg.md).\n")
+    summary = [
+        "## Named Z' models vs PDG Table 2",
+        "",
+        "95% CL lower mass limits in GeV (CLs). LEP-II: all data, zero Z–Z' mixing (as the LEP analyses); \"no Bhabha\":",
+        "without `lep2_bhabha`. Electroweak: no LEP-II data, rho0 = 1 Higgs-doublet mixing at the weakest tan(beta) (the CSV's",
+        "`ew_mass_limit_gev`). Details, g_z choices and the reasons for the differences: [zprime_pdg.md](zprime_pdg.md),",
+        "[zprime_lep2_diagnosis.md](zprime_lep2_diagnosis.md).",
+        "",
+        "| model | g_z | LEP-II | PDG LEP-II | ratio | LEP-II no Bhabha | ratio | electroweak (rho0 = 1) | PDG electroweak | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in ("chi", "psi", "eta", "S", "SSM", "B-L", "R", "I"):
+        pdg = zl.PDG_TABLE2.get(n, {"LEP-II": None, "electroweak": None})
+        if n == "S":
+            summary.append(f"| S | not defined (E6 angle unsourced) | — | {fmt(pdg['LEP-II'])} | — | — | — | — | {pdg['electroweak']} | — |")
+            continue
+        lep, ew = lim[n]["lep2"]["cls"], higgs[n]["weakest"]["cls"]
+        summary.append(
+            f"| {n} | {zl.nominal_gz(n):.4f} | {fmt(lep)} | {fmt(pdg['LEP-II'])} | {ratio(lep, pdg['LEP-II'])} "
+            f"| {fmt(no_bhabha[n])} | {ratio(no_bhabha[n], pdg['LEP-II'])} | {fmt(ew)} | {fmt(pdg['electroweak'])} "
+            f"| {ratio(ew, pdg['electroweak'])} |"
+        )
+    atomic_write_text(OUT / "report_section.md", "\n".join(summary) + "\n")
     print(text)
     return 0
 

@@ -71,6 +71,7 @@ G_Z_CAP = 1.5
 _CAP = {"epsilon": EPS_CAP, "g_z": G_Z_CAP}
 _START = {"epsilon": 0.03, "g_z": 0.1}
 _SYMBOL = {"epsilon": "eps", "g_z": "g_z"}
+_FLOOR = 1e-6  # smallest linearisation point of the CLs iteration
 
 
 def likelihood_coupling(likelihood: PrecisionLikelihood) -> str:
@@ -220,6 +221,28 @@ def _dominant(likelihood: PrecisionLikelihood, delta: np.ndarray, n: int = 3):
     return tuple(out)
 
 
+def _secant_proposal(g_ref: np.ndarray, mu: np.ndarray, fallback: np.ndarray, history: dict) -> np.ndarray:
+    """Next linearisation point of a g_z limit: secant root of log mu95 in log g_ref.
+
+    The eps update g_ref sqrt(mu95) is exact for a signal ~ g^2 (dark photon) but oscillates for
+    signal ~ g^4 and diverges for steeper growth, which a Z' with SM charges shows where its |Z'|^2
+    term dominates (e.g. the psi model at 40 GeV). The secant on (log g, log mu95) is exact for any
+    power law. Its first step, non-finite points and a non-decreasing mu95 use ``fallback``; a step is
+    limited to a factor 10.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x, h = np.log(g_ref), np.log(mu)
+        prev_x, prev_h = history.get("x"), history.get("h")
+        out = fallback
+        if prev_x is not None:
+            slope = (h - prev_h) / (x - prev_x)
+            ok = np.isfinite(slope) & (slope < 0) & np.isfinite(h)
+            step = np.clip(-h / np.where(ok, slope, -1.0), -math.log(10.0), math.log(10.0))
+            out = np.where(ok, np.exp(x + step), fallback)
+    history["x"], history["h"] = x, h
+    return out
+
+
 def cls_limits(
     likelihood: PrecisionLikelihood,
     masses,
@@ -250,9 +273,19 @@ def cls_limits(
         edge = np.where(edge >= cap_value * 0.999, cap_value, edge)
     eps_ref = np.minimum(np.full((m, 6), eps_start), edge[:, None])
     base = likelihood.base_problem()
+    # g_z with a fixed kinetic or mass mixing: the mixing alone is a signal that does not vanish as
+    # g_z -> 0. Where it is excluded on its own (mu95 < 1 already at the smallest coupling) every g_z is
+    # excluded and no upper limit exists: NaN with a status, no iteration.
+    floor_excluded = np.zeros((m, 6), dtype=bool)
+    if coupling != "epsilon":
+        d0, v0 = coupling_delta_th(likelihood, masses, np.full(m, _FLOOR), width)
+        r0 = cls_limits_batch(base, np.where(v0[:, None], d0, 0.0), cl)
+        mu0 = np.concatenate([r0.observed_mu[:, None], r0.expected_mu], axis=1)
+        floor_excluded = v0[:, None] & (edge[:, None] > _FLOOR) & (mu0 < 1.0)
     mu = np.full((m, 6), np.nan)
     converged = np.zeros((m, 6), dtype=bool)
     capped = np.zeros((m, 6), dtype=bool)
+    history: dict[str, np.ndarray] = {}
     iterations = 0
     for iterations in range(1, max_iter + 1):
         flat_mass = np.repeat(masses, 6)
@@ -268,19 +301,24 @@ def cls_limits(
             eps_new = eps_ref * np.sqrt(mu)
         eps_new = np.where(np.isfinite(eps_new), eps_new, np.inf)
         capped = eps_new >= edge[:, None]
-        converged = (np.abs(eps_new / eps_ref - 1.0) < rtol) | (capped & (eps_ref >= edge[:, None] * 0.999))
+        converged = (np.abs(eps_new / eps_ref - 1.0) < rtol) | (capped & (eps_ref >= edge[:, None] * 0.999)) | floor_excluded
         eps_next = np.minimum(eps_new, edge[:, None])
+        if coupling != "epsilon":
+            eps_next = np.minimum(_secant_proposal(eps_ref, mu, eps_next, history), edge[:, None])
         if np.all(converged):
             break  # mu was computed at this eps_ref: keep the pair consistent
-        eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, 1e-6))
+        eps_ref = np.where(converged, eps_ref, np.maximum(eps_next, _FLOOR))
     with np.errstate(invalid="ignore"):
         eps_final = np.where(capped, edge[:, None], eps_ref * np.sqrt(mu))
     no_sensitivity = ~np.isfinite(mu)  # sigma_mu = inf: the signal vanishes or the free SM parameters absorb it
     eps_final = np.where(no_sensitivity & (edge[:, None] > 1e-9), np.nan, eps_final)  # no limit; the status says why
     eps_final = np.where(edge[:, None] <= 1e-9, np.nan, eps_final)  # exactly at m_Z0: no Z'-like state for any eps
+    eps_final = np.where(floor_excluded, np.nan, eps_final)
     status = []
     for i in range(m):
-        if np.all(converged[i]) and not np.any(capped[i]):
+        if np.any(floor_excluded[i]):
+            status.append(f"excluded for every {sym} >= {_FLOOR:g}: the fixed kinetic/mass mixing alone is excluded at this mass")
+        elif np.all(converged[i]) and not np.any(capped[i]):
             status.append("ok")
         elif np.any(no_sensitivity[i]) and edge[i] > 1e-9:
             status.append("no sensitivity: the signal is absorbed by the profiled SM parameters (sigma_mu = inf)")

@@ -4,10 +4,18 @@ and export of the likelihoods as a background-only workspace plus a pyhf patchse
 The default mass grid is logarithmic between 1 GeV and 1 TeV, refined (``refine=True``) at every
 centre-of-mass energy in the catalogue (at sqrt(s) and sqrt(s)(1 +- 2 r), r the assumed relative beam
 spread) so the narrow-resonance peaks are resolved, and around m_Z0 (m_Z0 +- 0.3 ... 5 GeV).
+
+Z' models (``model=ModelSpec(...)``): a named model of the PDG review or a Table 1 family point,
+with optional fixed kinetic mixing, fixed Z-Z' mass mixing or Higgs-sector mass mixing (tan beta).
+The scanned coupling is then the U(1)' gauge coupling g_z (POI mu = (g_z/g_ref)^2), the curve has
+``coupling="g_z"`` and every output is labelled accordingly. Their default grid
+(:func:`default_model_mass_grid`) is log-spaced from 10 GeV to 5 TeV (150 points), refined in the
+same way: a heavy Z' is still constrained by LEP-II through contact interactions (g_z95 grows like M).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import warnings
@@ -27,7 +35,9 @@ from .results import LimitCurve, _canonical_json
 
 __all__ = [
     "scan",
+    "ModelSpec",
     "default_mass_grid",
+    "default_model_mass_grid",
     "export_workspaces",
     "width_label",
     "store_key",
@@ -39,6 +49,198 @@ __all__ = [
 #: record exists for likelihoods made by this package, so this placeholder (meaning "none") is written
 #: unless the user passes a real INSPIRE id; the metadata says so explicitly.
 PLACEHOLDER_INSPIRE_ID = "ins0000000"
+#: metadata key holding the observed CLs linearisation point of every mass (used by the export)
+_REF_KEY = {"epsilon": "epsilon_ref_observed", "g_z": "g_z_ref_observed"}
+#: patch value naming the linearisation point of a hypothesis
+_REF_VALUE = {"epsilon": "eps_ref", "g_z": "g_z_ref"}
+#: default grid of Z' model scans (see :func:`default_model_mass_grid`)
+MODEL_GRID = {"n": 150, "lo": 10.0, "hi": 5000.0}
+G_Z_DEFINITION = (
+    "U(1)' gauge coupling g_z of the PDG Z' review: L > g_z Z'_mu sum_f fbar gamma^mu (z_L P_L + z_R P_R) f, "
+    "charges z of PDG Table 1 (SSM: those of the SM Z)"
+)
+
+
+class ModelSpec:
+    """A Z' model scanned in its gauge coupling g_z (immutable).
+
+    ``name`` is a named model of the PDG review (:data:`kinmix_stats.zprime_limits.MODELS`: B-L, chi,
+    psi, eta, R, I, SSM; case-insensitive) or a point ``FAMILY:x`` of a PDG Table 1 family
+    (:data:`kinmix_stats.model.charges.FAMILIES`: B-xL, 10+x5bar, d-xu, q+xu; x any finite number).
+    ``epsilon`` (kinetic mixing, Hook convention), ``delta_m2`` (Z0-X mass mixing in GeV^2) and
+    ``tan_beta`` (mass mixing from the Higgs doublets, growing with g_z; exclusive with ``delta_m2``)
+    are fixed inputs of the hypothesis. Every value is validated here (``ValueError`` naming it and the
+    accepted choices or range), before any likelihood is built.
+    """
+
+    __slots__ = ("name", "family", "x", "epsilon", "delta_m2", "tan_beta")
+
+    def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
+        from ._checks import check_finite
+        from .model.charges import FAMILIES, NAMED_MODELS
+        from .zprime_limits import MODELS
+
+        accepted = (
+            f"a named model ({', '.join(MODELS)}) or a PDG Table 1 family point FAMILY:x with FAMILY one of "
+            f"{', '.join(FAMILIES)} and x a finite number (e.g. B-xL:3, 10+x5bar:-1)"
+        )
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"unknown Z' model {name!r}; accepted: {accepted}")
+        text = name.strip()
+        if ":" in text:
+            fam_text, _, x_text = text.partition(":")
+            family = {f.lower(): f for f in FAMILIES}.get(fam_text.strip().lower())
+            if family is None:
+                raise ValueError(f"unknown charge family {fam_text.strip()!r} in Z' model {text!r}; accepted: {accepted}")
+            try:
+                x = float(x_text)
+            except ValueError:
+                raise ValueError(f"Z' model {text!r}: x must be a finite number (FAMILY:x, e.g. {family}:3), got {x_text.strip()!r}") from None
+            if not math.isfinite(x):
+                raise ValueError(f"Z' model {text!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
+            x = x + 0.0  # -0.0 -> 0.0
+            canonical = f"{family}:{x:.12g}"
+        else:
+            canonical = {m.lower(): m for m in MODELS}.get(text.lower())
+            if canonical is None:
+                raise ValueError(f"unknown Z' model {text!r}; accepted: {accepted}")
+            family, x = NAMED_MODELS.get(canonical, (None, None))
+        eps = check_finite("epsilon (kinetic mixing)", epsilon)
+        if not abs(eps) < 0.5 * math.pi:
+            raise ValueError(f"epsilon (kinetic mixing, Hook convention) must lie in (-pi/2, pi/2), got {eps!r}")
+        dm2 = check_finite("delta_m2 (GeV^2)", delta_m2)
+        if tan_beta is not None:
+            tb = check_finite("tan_beta", tan_beta)
+            if not tb > 0:
+                raise ValueError(f"tan_beta must be > 0 (accepted range (0, inf)), got {tb!r}")
+            if dm2 != 0.0:
+                raise ValueError(
+                    f"give either delta_m2 (fixed mass mixing, got {dm2!r} GeV^2) or tan_beta (Higgs-sector mass mixing, "
+                    f"got {tb!r}), not both"
+                )
+            tan_beta = tb
+        for slot, value in zip(self.__slots__, (canonical, family, x, eps + 0.0, dm2 + 0.0, tan_beta)):
+            object.__setattr__(self, slot, value)
+        if tan_beta is not None:
+            from .model.higgs_mixing import higgs_doublet_charges
+
+            higgs_doublet_charges(self.charges())  # SSM or charges without a consistent doublet: ValueError now
+
+    def __setattr__(self, key, value):
+        raise AttributeError("ModelSpec is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ModelSpec) and self.to_metadata() == other.to_metadata()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.epsilon, self.delta_m2, self.tan_beta))
+
+    def __repr__(self) -> str:
+        return f"ModelSpec({self.name!r}, epsilon={self.epsilon!r}, delta_m2={self.delta_m2!r}, tan_beta={self.tan_beta!r})"
+
+    def __reduce__(self):
+        return (_model_spec, (self.name, self.epsilon, self.delta_m2, self.tan_beta))
+
+    @property
+    def is_named(self) -> bool:
+        return ":" not in self.name
+
+    @property
+    def has_mixing(self) -> bool:
+        return self.epsilon != 0.0 or self.delta_m2 != 0.0 or self.tan_beta is not None
+
+    def nominal_gz(self, sm=None) -> float | None:
+        """g_z of a named model (:func:`kinmix_stats.zprime_limits.nominal_gz`); None for a family point."""
+        if not self.is_named:
+            return None
+        from .zprime_limits import nominal_gz
+
+        return float(nominal_gz(self.name, sm))
+
+    def charges(self, sm=None):
+        """The U(1)' charges (SSM: the SM-Z couplings at ``sm``'s sin^2 theta_W)."""
+        if self.is_named:
+            from .zprime_limits import model_charges
+
+            return model_charges(self.name, sm)
+        from .model.charges import charge_family
+
+        return charge_family(self.family, self.x)
+
+    def factory(self, sm_ref=None):
+        """The ``ModelFactory`` (coupling argument = g_z) of this hypothesis.
+
+        Named models: :func:`kinmix_stats.zprime_limits.zprime_factory`. Family points: the same
+        construction with :func:`~kinmix_stats.model.charges.charge_family` charges (zprime_factory takes
+        named models only): g_z = 0 is the SM (mixing off too), otherwise a ZPrime with the fixed kinetic
+        mixing and dM^2 fixed or from :func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`.
+        """
+        if self.is_named:
+            from .zprime_limits import zprime_factory
+
+            return zprime_factory(self.name, sm_ref, epsilon=self.epsilon, delta_m2=self.delta_m2, tan_beta=self.tan_beta)
+        return _FamilyFactory(self)
+
+    def likelihood(self, *, mw_choice: str | None = "PDG2024", beam_spread_rel: float | None = None) -> PrecisionLikelihood:
+        """The precision likelihood (all datasets) with this model's factory."""
+        from .likelihood.precision import ASSUMED_BEAM_SPREAD_REL
+
+        return PrecisionLikelihood(
+            mw_choice=mw_choice,
+            beam_spread_rel=ASSUMED_BEAM_SPREAD_REL if beam_spread_rel is None else beam_spread_rel,
+            model_factory=self.factory(),
+        )
+
+    def to_metadata(self) -> dict[str, Any]:
+        """JSON-ready description (recorded in every output and in the checkpoint key)."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "x": self.x,
+            "coupling": "g_z",
+            "nominal_g_z": self.nominal_gz(),
+            "epsilon": self.epsilon,
+            "delta_m2_gev2": self.delta_m2,
+            "tan_beta": self.tan_beta,
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "ModelSpec":
+        """Inverse of :meth:`to_metadata`."""
+        if not isinstance(meta, dict) or "name" not in meta:
+            raise ValueError(f"not a Z' model description (no 'name'): {meta!r}")
+        return cls(meta["name"], epsilon=meta.get("epsilon", 0.0), delta_m2=meta.get("delta_m2_gev2", 0.0),
+                   tan_beta=meta.get("tan_beta"))
+
+
+def _model_spec(name, epsilon, delta_m2, tan_beta) -> ModelSpec:
+    return ModelSpec(name, epsilon=epsilon, delta_m2=delta_m2, tan_beta=tan_beta)
+
+
+class _FamilyFactory:
+    """``ModelFactory`` of a family point (picklable: Dask workers rebuild it from the spec)."""
+
+    coupling = "g_z"
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.charges = spec.charges()
+        self.__name__ = f"zprime_factory_{spec.name}"
+        self.mixing = {"epsilon": spec.epsilon, "delta_m2": spec.delta_m2, "tan_beta": spec.tan_beta}
+
+    def __reduce__(self):
+        return (_FamilyFactory, (self.spec,))
+
+    def __call__(self, masses, g_z, width, sm):
+        from .model.higgs_mixing import higgs_mass_mixing
+        from .model.vector_boson import ZPrime
+
+        g = float(g_z)
+        if g == 0.0:  # the likelihood's SM reference: no Z', no mixing
+            return ZPrime(masses, 0.0, gx=0.0, charges=self.charges, width=width, sm=sm, on_invalid="mask")
+        spec = self.spec
+        dm2 = higgs_mass_mixing(g, self.charges, tan_beta=spec.tan_beta, sm=sm) if spec.tan_beta is not None else spec.delta_m2
+        return ZPrime(masses, spec.epsilon, gx=g, charges=self.charges, delta_m2=dm2, width=width, sm=sm, on_invalid="mask")
 
 
 def width_label(width) -> str:
@@ -71,7 +273,19 @@ def default_mass_grid(
     return masses[(masses >= lo) & (masses <= hi)]
 
 
-def _metadata(likelihood: PrecisionLikelihood, width, methods: Sequence[str], extra: dict | None) -> dict[str, Any]:
+def default_model_mass_grid(*, likelihood: PrecisionLikelihood | None = None, refine: bool = True) -> np.ndarray:
+    """Default masses of a Z'-model scan: 150 log-spaced from 10 GeV to 5 TeV, refined as
+    :func:`default_mass_grid` (measured energies, m_Z0 neighbourhood); 474 masses with the full catalogue.
+
+    The top reaches deep into the contact-interaction regime of LEP-II (sqrt(s) <= 209 GeV), where
+    g_z95 grows like M (PDG Z' review Eq. 6) and reaches g_z ~ 1 at a few TeV for the E6 models.
+    """
+    return default_mass_grid(MODEL_GRID["n"], MODEL_GRID["lo"], MODEL_GRID["hi"], likelihood=likelihood, refine=refine)
+
+
+def _metadata(
+    likelihood: PrecisionLikelihood, width, methods: Sequence[str], extra: dict | None, model: ModelSpec | None = None
+) -> dict[str, Any]:
     import iminuit
     import pyhf
     import scipy
@@ -101,6 +315,12 @@ def _metadata(likelihood: PrecisionLikelihood, width, methods: Sequence[str], ex
             "beam_spread_note": "assumed relative c.m. energy spread (not a published value), smears narrow e+e- resonances",
         },
     }
+    if model is not None:
+        meta["coupling"] = "g_z"
+        meta["g_z_definition"] = G_Z_DEFINITION
+        meta["model"] = model.to_metadata()
+        meta["cls"] = "asymptotic q~_mu (arXiv:1007.1727), linear Gaussian model re-linearised in mu = g_z^2/g_ref^2"
+        meta["chi2"] = "arXiv:1006.0973 Eqs. 17-19 applied to g_z, Delta chi^2 = 3.84, E_min = 0.5"
     if extra:
         meta.update(extra)
     return meta
@@ -169,12 +389,18 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
     return records
 
 
-def store_key(likelihood: PrecisionLikelihood, width, methods: Sequence[str], masses: np.ndarray) -> dict[str, Any]:
-    """What must match for a checkpoint store to be resumed (see :mod:`kinmix_stats.checkpoint`)."""
+def store_key(
+    likelihood: PrecisionLikelihood, width, methods: Sequence[str], masses: np.ndarray, model: ModelSpec | None = None
+) -> dict[str, Any]:
+    """What must match for a checkpoint store to be resumed (see :mod:`kinmix_stats.checkpoint`).
+
+    A Z'-model scan adds its model (name, mixing): a store of another model, or of the dark photon
+    (which has no ``model`` key), is refused.
+    """
     from .checkpoint import grid_digest
 
     sm = likelihood.sm
-    return {
+    key = {
         "width": width_label(width),
         "methods": list(methods),
         "n_masses": int(masses.size),
@@ -184,6 +410,9 @@ def store_key(likelihood: PrecisionLikelihood, width, methods: Sequence[str], ma
         "beam_spread_rel": float(likelihood.beam_spread_rel),
         "sm_parameters": [float(sm.alpha), float(sm.sin2_theta_w), float(sm.mz0), float(sm.alpha_s_mz)],
     }
+    if model is not None:
+        key["model"] = model.to_metadata()
+    return key
 
 
 def checkpoint_path(out_dir: str | os.PathLike[str], width) -> Path:
@@ -206,8 +435,14 @@ def scan(
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     connect_timeout: float = 10.0,
+    model: ModelSpec | str | None = None,
 ) -> LimitCurve:
     """95% CL limits on eps (Hook convention) at every mass; returns a :class:`LimitCurve`.
+
+    With ``model`` (a :class:`ModelSpec` or its name, e.g. ``"chi"``, ``"B-xL:3"``) the limits are on
+    the Z' gauge coupling g_z of that model instead: the curve has ``coupling="g_z"`` and
+    ``model=model.name``; ``likelihood`` defaults to ``model.likelihood()`` (a given one must use a
+    factory of that model) and ``masses`` to :func:`default_model_mass_grid`.
 
     ``methods`` is any of ("cls", "chi2"); columns of a method not run are NaN. ``masses`` defaults
     to :func:`default_mass_grid`. The observed eps_ref of every point (the linearisation point of its
@@ -225,9 +460,24 @@ def scan(
     before anything is written). Outputs and metadata are identical with and without resuming.
     Points without a limit keep NaN with a status saying why (e.g. at m_Z0, where no Z'-like state exists).
     """
+    from .likelihood.limits import likelihood_coupling
     from .parallel import check_execution, connect, run_tasks
 
-    like = default_likelihood() if likelihood is None else likelihood
+    if isinstance(model, str):
+        model = ModelSpec(model)
+    if model is not None and not isinstance(model, ModelSpec):
+        raise ValueError(f"model must be a ModelSpec or a model name like 'chi' or 'B-xL:3', got {model!r}")
+    if likelihood is None:
+        like = default_likelihood() if model is None else model.likelihood()
+    else:
+        like = likelihood
+    coupling = likelihood_coupling(like)
+    if (coupling == "g_z") != (model is not None):
+        raise ValueError(
+            "a likelihood whose model factory takes g_z needs model=ModelSpec(...)" if model is None
+            else f"model={model.name!r} needs a likelihood built with that model's factory (ModelSpec.likelihood()); "
+                 "the given one is the dark photon's"
+        )
     width = parse_width(width)
     if isinstance(methods, str):
         raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
@@ -244,9 +494,12 @@ def scan(
     workers, scheduler, connect_timeout = check_execution(workers, scheduler, connect_timeout)
     if client is not None and (workers > 1 or scheduler is not None):
         raise ValueError("give a Dask client, or workers/scheduler, not both")
-    masses = default_mass_grid(likelihood=like) if masses is None else np.unique(as_positive_array("masses", masses, unit="GeV"))
+    if masses is None:
+        masses = default_mass_grid(likelihood=like) if model is None else default_model_mass_grid(likelihood=like)
+    else:
+        masses = np.unique(as_positive_array("masses", masses, unit="GeV"))
     n = masses.size
-    meta = _metadata(like, width, methods, metadata)
+    meta = _metadata(like, width, methods, metadata, model)
     _canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
 
     key = None
@@ -254,7 +507,7 @@ def scan(
     if checkpoint is not None:
         from .checkpoint import CheckpointStore
 
-        key = store_key(like, width, methods, masses)
+        key = store_key(like, width, methods, masses, model)
         if resume and Path(checkpoint).exists():
             done, _ = CheckpointStore.check_resumable(checkpoint, key, masses)  # read-only: refuse before any work
     elif resume:
@@ -294,9 +547,11 @@ def scan(
 
     cols = {c: np.array([records[i][c] for i in range(n)], dtype=float) for c in _COLUMNS}
     status = tuple(records[i]["status"] for i in range(n))
-    meta["epsilon_ref_observed"] = [float(x) if np.isfinite(x) else None for x in cols["eps_ref"]]
+    meta[_REF_KEY[coupling]] = [float(x) if np.isfinite(x) else None for x in cols["eps_ref"]]
     return LimitCurve(
         width=width_label(width),
+        model="dark_photon" if model is None else model.name,
+        coupling=coupling,
         mass_gev=masses,
         eps95_obs=cols["eps95_obs"],
         eps95_exp=cols["eps95_exp"],
@@ -331,12 +586,38 @@ def export_workspaces(
     by every hypothesis; each patch adds the kinetic-mixing sample at the point's eps_ref with POI
     mu = eps^2/eps_ref^2, so CLs(mu = 1) of a patch is the CLs of eps = eps_ref. Patch values are
     (mass_GeV, dark_width_GeV of the Z' (0 narrow, 0.01 m wide), eps_ref).
+
+    Curves of a Z' model (``coupling="g_z"``, all of the same model) give patches of that model at
+    g_z_ref with POI mu = (g_z/g_z_ref)^2; patch values (mass_GeV, dark_width_GeV, g_z_ref), the patchset
+    metadata names the model and its mixing. ``likelihood`` defaults to the one the curves were made
+    with (rebuilt from ``metadata["model"]`` for a model).
     """
+    from .likelihood.limits import coupling_delta_th, likelihood_coupling
     from .likelihood.patchset import export_workspaces as _export
     from .likelihood.workspace import build_background_only, encode, signal_patch_ops
 
     curves = [curves] if isinstance(curves, LimitCurve) else list(curves)
-    like = default_likelihood() if likelihood is None else likelihood
+    if not curves:
+        raise ValueError("export_workspaces: no curves given")
+    kinds = {(c.coupling, c.model, _json_key(c.metadata.get("model"))) for c in curves}
+    if len(kinds) != 1:
+        raise ValueError(
+            "export_workspaces: all curves of one patchset must be of the same model and coupling, got "
+            + ", ".join(sorted(f"{m} ({c})" for c, m, _ in kinds))
+        )
+    coupling = curves[0].coupling
+    spec = None
+    if coupling == "g_z":
+        spec = ModelSpec.from_metadata(curves[0].metadata.get("model"))
+        if spec.name != curves[0].model:
+            raise ValueError(f"curve of model {curves[0].model!r} carries metadata of model {spec.name!r}")
+    if likelihood is None:
+        like = default_likelihood() if spec is None else spec.likelihood()
+    else:
+        like = likelihood
+    if likelihood_coupling(like) != coupling:
+        raise ValueError(f"the likelihood's model factory takes {likelihood_coupling(like)}, the curves are limits on {coupling}")
+    ref_key, ref_value = _REF_KEY[coupling], _REF_VALUE[coupling]
     base = like.base_problem()
     # Signals sit at eps_ref ~ eps95, so mu95 ~ 1 and the +2 sigma expected mu ~ 2: mu_max = 4. If a
     # hypothesis moves an effective count too far at mu_max (a single dominant measurement), more of
@@ -344,21 +625,21 @@ def export_workspaces(
     hypotheses = []
     skipped: list[dict[str, Any]] = []
     for curve in curves:
-        refs = curve.metadata.get("epsilon_ref_observed")
+        refs = curve.metadata.get(ref_key)
         if refs is None or len(refs) != curve.mass_gev.size:
-            raise ValueError(f"curve {curve.width!r} carries no epsilon_ref_observed metadata: run scan() with method 'cls'")
+            raise ValueError(f"curve {curve.width!r} carries no {ref_key} metadata: run scan() with method 'cls'")
         width = _width_spec(curve.width)
         ok = np.array([r is not None for r in refs])
         masses = curve.mass_gev[ok]
         eps = np.array([r for r in refs if r is not None])
-        delta, valid = like.delta_th(masses, eps, width)
+        delta, valid = coupling_delta_th(like, masses, eps, width)
         for m, e, d, v in zip(masses, eps, delta, valid):
             if not v:
-                skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": "no Z'-like state at eps_ref"})
+                skipped.append({"mass_GeV": float(m), "width": curve.width, "reason": f"no Z'-like state at {ref_value}"})
                 continue
             label = f"mass_{m:.6g}_{curve.width}".replace(".", "p").replace("-", "m")
             dark = 0.0 if width == "narrow" else 0.01 * float(m) if width == "wide" else float(width)
-            values = {"mass_GeV": float(m), "dark_width_GeV": dark, "eps_ref": float(e)}
+            values = {"mass_GeV": float(m), "dark_width_GeV": dark, ref_value: float(e)}
             hypotheses.append((label, values, base.with_signal(d)))
     mu_max = 4.0
     if hypotheses:  # a strong downward fluctuation can push the +2 sigma expected mu above 4
@@ -384,22 +665,35 @@ def export_workspaces(
     if not patches:
         raise ValueError("no exportable hypothesis: every point lacks a CLs limit")
     ref = PLACEHOLDER_INSPIRE_ID if inspire_id is None else inspire_id
-    return _export(
-        bkg,
-        patches,
-        out_dir,
-        description=(
+    extra = {
+        "kinmix_stats_version": __version__,
+        "catalogue_hash": like.catalogue.catalogue_hash(),
+        "skipped_hypotheses": skipped,
+        "references_note": (
+            "no HEPData record exists for this likelihood: ins0000000 is a placeholder required by the pyhf 1.0.0 "
+            "patchset schema" if inspire_id is None else "INSPIRE id given by the user"
+        ),
+    }
+    if spec is None:
+        description = (
             "kinmix_stats precision-electroweak likelihood for a kinetically mixed Z' (arXiv:1006.0973 method); "
             "POI mu = eps^2/eps_ref^2 with eps in Hook's convention"
-        ),
-        references={"hepdata": ref},
-        extra_metadata={
-            "kinmix_stats_version": __version__,
-            "catalogue_hash": like.catalogue.catalogue_hash(),
-            "skipped_hypotheses": skipped,
-            "references_note": (
-                "no HEPData record exists for this likelihood: ins0000000 is a placeholder required by the pyhf 1.0.0 "
-                "patchset schema" if inspire_id is None else "INSPIRE id given by the user"
-            ),
-        },
-    )
+        )
+    else:
+        mixing = "no kinetic or mass mixing" if not spec.has_mixing else (
+            f"kinetic mixing eps = {spec.epsilon:g} (Hook convention), "
+            + (f"Z-Z' mass mixing from the Higgs doublets with tan(beta) = {spec.tan_beta:g}" if spec.tan_beta is not None
+               else f"Z-Z' mass mixing dM^2 = {spec.delta_m2:g} GeV^2")
+        )
+        description = (
+            f"kinmix_stats precision-electroweak likelihood for the {spec.name} Z' of the PDG review ({mixing}); "
+            "POI mu = g_z^2/g_z_ref^2 with g_z the U(1)' gauge coupling"
+        )
+        extra.update({"model": spec.to_metadata(), "coupling": "g_z", "g_z_definition": G_Z_DEFINITION})
+    return _export(bkg, patches, out_dir, description=description, references={"hepdata": ref}, extra_metadata=extra)
+
+
+def _json_key(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)

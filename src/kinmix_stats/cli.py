@@ -91,6 +91,53 @@ def _likelihood(beam_spread_rel: float | None, mw_choice: str):
     )
 
 
+_MODEL_HELP = (
+    "Z' model: B-L, chi, psi, eta, R, I, SSM (PDG review) or a PDG Table 1 family point FAMILY:x with FAMILY "
+    "B-xL, 10+x5bar, d-xu or q+xu (e.g. B-xL:3, 10+x5bar:-1). Limits are then on the U(1)' gauge coupling g_z. "
+    "Default: the dark photon (limits on eps)."
+)
+
+
+def _model_options(fn):
+    """--model and the options of a Z' hypothesis (meaningful only with --model)."""
+    options = [
+        click.option("--model", "model_name", default=None, metavar="NAME|FAMILY:x", help=_MODEL_HELP),
+        click.option("--g-z", "g_z", type=float, default=None,
+                     help="With --model: the g_z whose exclusion is reported (default: the named model's nominal g_z; "
+                          "family points have none, so nothing is tested without it)."),
+        click.option("--epsilon", "mix_epsilon", type=float, default=None,
+                     help="With --model: fixed kinetic mixing, Hook convention (default 0)."),
+        click.option("--delta-m2", "delta_m2", type=float, default=None,
+                     help="With --model: fixed Z-Z' mass mixing dM^2 in GeV^2 (default 0)."),
+        click.option("--tan-beta", "tan_beta", type=float, default=None,
+                     help="With --model: Z-Z' mass mixing from the Higgs doublets at this tan(beta) > 0 (instead of --delta-m2)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta):
+    """(ModelSpec or None, tested g_z or None), validated; every model option without --model is refused."""
+    from .scan import ModelSpec
+
+    if model_name is None:
+        given = [name for name, v in (("--g-z", g_z), ("--epsilon", mix_epsilon), ("--delta-m2", delta_m2),
+                                      ("--tan-beta", tan_beta)) if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} need(s) --model (the dark photon is scanned in eps and has no such input)")
+        return None, None
+    if tan_beta is not None and not tan_beta > 0:
+        raise ValueError(f"--tan-beta must be > 0 (accepted range (0, inf)), got {tan_beta!r}")
+    if tan_beta is not None and delta_m2 is not None:
+        raise ValueError(f"give either --delta-m2 ({delta_m2!r} GeV^2) or --tan-beta ({tan_beta!r}), not both")
+    spec = ModelSpec(model_name, epsilon=0.0 if mix_epsilon is None else mix_epsilon,
+                     delta_m2=0.0 if delta_m2 is None else delta_m2, tan_beta=tan_beta)
+    if g_z is not None and not (0 < g_z < 1.5):
+        raise ValueError(f"--g-z must lie in (0, 1.5), got {g_z!r}")
+    return spec, (spec.nominal_gz() if g_z is None else float(g_z))
+
+
 _OVERLAYS = ("hook_izaguirre_wacker_2010_ewfit", "cms_2019_dimuon", "babar_2014", "lhcb_2019_prompt", "amm_mu_bodas_2021")
 
 
@@ -146,22 +193,59 @@ def spectrum(mass: float, epsilon: float, width: str) -> None:
 @click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
-def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str) -> None:
-    """Print the 95% CL limit on eps at one mass, its expected band and the dominant measurements."""
+@_model_options
+def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str, model_name, g_z, mix_epsilon,
+          delta_m2, tan_beta) -> None:
+    """Print the 95% CL limit on eps at one mass, its expected band and the dominant measurements.
+
+    With --model: the limit on the model's gauge coupling g_z (CLs observed, expected, +-1/2 sigma band,
+    Delta chi^2), its nominal g_z if it has one, and whether that (or --g-z) is excluded at this mass.
+    """
     from .likelihood.limits import upper_limit
 
-    like = _likelihood(beam_spread_rel, mw_choice)
+    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)
+    if spec is None:
+        like = _likelihood(beam_spread_rel, mw_choice)
+    else:
+        like = spec.likelihood(mw_choice=mw_choice, beam_spread_rel=beam_spread_rel)
     w = _parse_width(width)
+    name = "eps95" if spec is None else "gz95"
+    what = "" if spec is None else f"{spec.name} Z', "
     for m in [x.strip() for x in method.split(",")]:
         res = upper_limit(mass, w, m, likelihood=like)
-        click.echo(f"[{m}] m_Z' = {mass:g} GeV, width = {width}: eps95_obs = {res.epsilon_observed[0]:.5g}"
-                   + (f", eps95_exp = {res.epsilon_expected[0]:.5g}" if m == "cls" else "")
+        click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.epsilon_observed[0]:.5g}"
+                   + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m == "cls" else "")
                    + f"  (status: {res.status[0]})")
         if m == "cls":
             band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
             click.echo(f"      expected band: {band}; re-linearisation steps: {res.iterations}")
-        dom = ", ".join(f"{name} (E={e:.2f})" for name, e in res.dominant[0])
+        dom = ", ".join(f"{meas} (E={e:.2f})" for meas, e in res.dominant[0])
         click.echo(f"      dominant measurements (expected significance at the limit): {dom}")
+    if spec is not None:
+        _report_tested_coupling(spec, g_test, g_z is not None, like, mass, w)
+
+
+def _report_tested_coupling(spec, g_test, given: bool, like, mass: float, width) -> None:
+    """The model's nominal g_z, and whether it (or --g-z) is excluded at ``mass`` (exact CLs at that g_z)."""
+    from .zprime_limits import cls_at_nominal
+
+    nominal = spec.nominal_gz()
+    mixing = "" if not spec.has_mixing else (
+        f" (eps = {spec.epsilon:g}, " + (f"tan(beta) = {spec.tan_beta:g})" if spec.tan_beta is not None
+                                         else f"dM^2 = {spec.delta_m2:g} GeV^2)"))
+    click.echo(f"model {spec.name}{mixing}: nominal g_z = "
+               + (f"{nominal:.5g}" if nominal is not None else "none (a family point has no nominal coupling; test one with --g-z)"))
+    if g_test is None:
+        return
+    _, valid = like.delta_th([mass], g_test, width)
+    if not valid[0]:
+        click.echo(f"g_z = {g_test:.5g}: no Z'-like state of mass {mass:g} GeV with this mixing (nothing to exclude)")
+        return
+    cls, dchi2 = cls_at_nominal(like, [mass], g_test, width)
+    verdict = "EXCLUDED" if cls[0] < 0.05 else "not excluded"
+    label = "--g-z" if given else "nominal g_z"
+    click.echo(f"{label} = {g_test:.5g} at m_Z' = {mass:g} GeV: {verdict} at 95% CL "
+               f"(CLs = {cls[0]:.3g}; Delta chi^2 vs SM = {dchi2[0]:.3g})")
 
 
 def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool) -> list[Path]:
@@ -173,9 +257,12 @@ def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool
         written.append(write_limits_csv(c, out / f"limits_{c.width}.csv"))
         written.append(write_limits_json(c, out / f"limits_{c.width}.json"))
         if plot:
-            overlays = _available_overlays()
-            written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png", overlays=overlays,
-                                          title=f"kinmix_stats 95% CL, {c.width} Z'"))
+            if c.coupling == "epsilon":
+                written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png", overlays=_available_overlays(),
+                                              title=f"kinmix_stats 95% CL, {c.width} Z'"))
+            else:  # the external overlays are dark-photon limits on eps
+                written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png",
+                                              title=f"kinmix_stats 95% CL on $g_z$, {c.model} Z', {c.width}"))
     written.append(write_root(curves, out / "limits.root"))
     written.append(write_hepdata(curves, out / "hepdata"))
     if export and any(np.isfinite(c.eps95_obs).any() for c in curves):
@@ -229,8 +316,11 @@ def _float_option(name: str, text: str) -> float:
 
 
 @cli.command()
-@click.option("--width", default="narrow,wide", show_default=True, help="Comma-separated widths.")
-@click.option("--masses", default=None, help="LO:HI:N (log-spaced) or a list; default: refined 1-1000 GeV grid.")
+@click.option("--width", default=None, help="Comma-separated widths. Default: narrow,wide; with --model: narrow.")
+@click.option("--masses", default=None,
+              help="LO:HI:N (log-spaced) or a list. Default: 200 log-spaced masses 1-1000 GeV refined at the measured "
+                   "energies and around m_Z0 (524 masses); with --model 150 log-spaced masses 10 GeV-5 TeV refined the "
+                   "same way (474 masses; LEP-II constrains a heavy Z' through contact interactions up to a few TeV).")
 @click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
 @click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
@@ -245,14 +335,19 @@ def _float_option(name: str, text: str) -> float:
 @click.option("--chunk", "chunk_text", default="100", show_default=True, help="Masses per task (and per checkpoint write).")
 @click.option("--resume", is_flag=True, help="Skip the masses already in OUT/checkpoint_<width>.jsonl (same scan only).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_model_options
 @click.pass_context
 def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choice, inspire_id, workers_text,
-         scheduler, timeout_text, chunk_text, resume, quiet) -> None:
+         scheduler, timeout_text, chunk_text, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta) -> None:
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
 
     Finished masses are appended to OUT/checkpoint_<width>.jsonl as they complete; after an
     interruption (Ctrl-C, SIGTERM) rerun the same command with --resume to continue. The final files
     are written (atomically) only when every mass is done.
+
+    With --model the same files hold limits on the model's gauge coupling g_z (columns gz95_obs, ...,
+    POI mu = (g_z/g_ref)^2 in the workspaces); the checkpoint records the model, so --resume refuses a
+    store of another model or of the dark photon.
     """
     from ._checks import as_positive_array
     from .checkpoint import CheckpointStore, ScanInterrupted, graceful_signals
@@ -268,14 +363,24 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
             raise ValueError(f"unknown method {m!r}; accepted: 'cls', 'chi2'")
     if len(set(methods)) != len(methods):
         raise ValueError(f"--method {method!r} repeats a method")
+    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)
+    if width is None:
+        width = "narrow,wide" if spec is None else "narrow"
     widths = [parse_width(_parse_width(w)) for w in width.split(",")]
     workers, scheduler, timeout = check_execution(
         _int_option("--workers", workers_text, 1), scheduler, _float_option("--connect-timeout", timeout_text)
     )
     chunk = _int_option("--chunk", chunk_text, 1)
     out = _check_out_dir(out_dir)
-    like = _likelihood(beam_spread_rel, mw_choice)
-    grid = np.unique(as_positive_array("masses", _parse_masses(masses, like), unit="GeV"))
+    if spec is None:
+        like = _likelihood(beam_spread_rel, mw_choice)
+        grid = np.unique(as_positive_array("masses", _parse_masses(masses, like), unit="GeV"))
+    else:
+        from .scan import default_model_mass_grid
+
+        like = spec.likelihood(mw_choice=mw_choice, beam_spread_rel=beam_spread_rel)
+        grid = default_model_mass_grid(likelihood=like) if masses is None else _parse_masses(masses, like)
+        grid = np.unique(as_positive_array("masses", grid, unit="GeV"))
     labels = [store_key(like, w, methods, grid)["width"] for w in widths]
     if len(set(labels)) != len(labels):
         raise ValueError(f"--width {width!r} repeats a width")
@@ -283,11 +388,17 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
         for w in widths:
             path = checkpoint_path(out, w)
             if path.exists():
-                CheckpointStore.check_resumable(path, store_key(like, w, methods, grid), grid)
+                CheckpointStore.check_resumable(path, store_key(like, w, methods, grid, spec), grid)
 
     # recorded in every output; execution options (workers, chunk, resume) are not: they do not change results
     inputs = {"inputs": {"command": "kinmix scan", "masses": "default refined grid" if masses is None else masses,
                          "mw_choice": mw_choice, "beam_spread_rel": like.beam_spread_rel}}
+    if spec is not None:
+        inputs["inputs"]["model"] = spec.name
+        if masses is None:
+            inputs["inputs"]["masses"] = "default model grid (150 log-spaced 10-5000 GeV, refined)"
+        if g_z is not None:  # otherwise the plot and readers take the nominal g_z from metadata["model"]
+            inputs["tested_g_z"] = g_test
     curves = []
     current = None
     with graceful_signals():
@@ -299,7 +410,8 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
                     current = w
                     curves.append(run_scan(grid, w, methods, likelihood=like, progress=not quiet, chunk=chunk,
                                            client=None if connection is None else connection.client,
-                                           checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs))
+                                           checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs,
+                                           model=spec))
                 current = None
             finally:
                 if connection is not None:
@@ -320,11 +432,18 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
                     pass
             click.echo(f"kinmix: interrupted by {_signal_name(stop.signum)}{saved}; rerun with --resume to continue", err=True)
             ctx.exit(128 + stop.signum)
+    name = "eps95" if spec is None else "gz95"
     for c in curves:
         col = c.eps95_obs if "cls" in methods else c.eps95_chi2
         ok = np.isfinite(col)
-        rng = f"eps95 from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}" if ok.any() else "no finite eps95"
+        rng = f"{name} from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}" if ok.any() else f"no finite {name}"
         click.echo(f"{c.width}: {c.mass_gev.size} masses, {rng}; {sum(s != 'ok' for s in c.status)} points with a status note")
+        if g_test is not None and ok.any():
+            excluded = ok & (col < g_test)
+            where = (f"excluded at {int(excluded.sum())} of {int(ok.sum())} masses (lowest "
+                     f"{c.mass_gev[excluded].min():.4g} GeV, highest {c.mass_gev[excluded].max():.4g} GeV)"
+                     if excluded.any() else "not excluded at any mass")
+            click.echo(f"      g_z = {g_test:.4g} ({'--g-z' if g_z is not None else 'nominal'}): {where}")
     click.echo(f"wrote {len(written)} files to {out}")
 
 
@@ -365,7 +484,9 @@ def plot(from_dir, out_file) -> None:
     files = sorted(Path(from_dir).glob("limits_*.json"))
     if not files:
         raise ValueError(f"no limits_<width>.json in {from_dir}")
-    path = plot_exclusion([read_limits_json(f) for f in files], out_file, overlays=_available_overlays())
+    curves = [read_limits_json(f) for f in files]
+    overlays = _available_overlays() if all(c.coupling == "epsilon" for c in curves) else ()
+    path = plot_exclusion(curves, out_file, overlays=overlays)
     click.echo(f"wrote {path}")
 
 

@@ -16,6 +16,7 @@ from kinmix_stats.model.higgs_mixing import (
     effective_higgs_charge,
     higgs_doublet_charges,
     higgs_mass_mixing,
+    higgs_x_mass2,
     sin2_beta_from_tan_beta,
 )
 
@@ -162,3 +163,55 @@ def test_decoupling_with_higgs_mixing():
     assert m3 / m1 == pytest.approx(1e-4, rel=0.01) and m3 < 1e-7  # Delta m_Z ~ dM^4 ~ g_X^2
     assert c3 < 1e-6
     assert c2 / c1 == pytest.approx(0.01, rel=0.05)  # coupling shift ~ g_X theta ~ g_X^2
+
+
+# ----------------------------------------------------------------- h Z Z' coupling and the equivalence theorem
+@pytest.mark.parametrize("mass, tol", [(5000.0, 0.01), (10000.0, 0.003)])
+def test_higgs_mixing_bosonic_widths_obey_the_equivalence_theorem(mass, tol):
+    """For M >> m_Z, Z' -> W_L W_L and Z_L h are Z' -> G+ G- and G0 h (Goldstone equivalence).
+
+    chi has both doublets at z = -2/3, so the Z' couples to the whole Higgs doublet with g_z z and each
+    pair width is that of a complex scalar pair, g_z^2 z^2 M / (48 pi). This checks the size of dM^2
+    (WW comes only through the mixing angle) and the doublet terms of the h Z Z' coupling (without
+    them Gamma(Zh) would be suppressed by (m_Z/M)^4).
+    """
+    from kinmix_stats.zprime_limits import nominal_gz, zprime_factory
+
+    g = nominal_gz("chi")
+    model = zprime_factory("chi", tan_beta=1.0)(np.array([mass]), g, "narrow", SMParameters())
+    expected = g**2 * (2.0 / 3.0) ** 2 * mass / (48.0 * math.pi)
+    ww = float(np.ravel(model.partial_width("Zp", "WW"))[0])
+    zh = float(np.ravel(model.partial_width("Zp", "Zh"))[0])
+    assert ww == pytest.approx(expected, rel=tol)
+    assert zh == pytest.approx(expected, rel=tol)
+
+
+def test_zh_width_without_doublet_origin_is_mixing_suppressed():
+    """The same dM^2 declared as non-doublet (no higgs_mass_terms) leaves only the Z0-component h Z Z' coupling."""
+    sm = SMParameters()
+    g = 0.2189
+    dm2 = higgs_mass_mixing(g, named_model("chi"), tan_beta=1.0, sm=sm)
+    generic = ZPrime(5000.0, gx=g, charges=named_model("chi"), delta_m2=dm2, sm=sm)
+    doublet = ZPrime(5000.0, gx=g, charges=named_model("chi"), delta_m2=dm2, sm=sm,
+                     higgs_mass_terms=higgs_x_mass2(g, named_model("chi"), sm=sm))
+    assert generic.partial_width("Zp", "WW") == pytest.approx(doublet.partial_width("Zp", "WW"), rel=1e-12)
+    assert generic.partial_width("Zp", "Zh") < 1e-3 * doublet.partial_width("Zp", "Zh")
+
+
+def test_higgs_mass_terms_rejects_negative():
+    with pytest.raises(ValueError, match="higgs_mass_terms"):
+        ZPrime(500.0, gx=0.1, charges=named_model("chi"), higgs_mass_terms=-1.0)
+
+
+def test_lhc_coefficients_with_higgs_mixing_diluted_by_bosonic_widths():
+    """PDG Eq. 8 with mixing: WW + Zh open, B(ee) drops; the tiny coupling shift leaves c_u/c_d ~ unchanged."""
+    from kinmix_stats.zprime_limits import lhc_coefficients
+
+    plain = lhc_coefficients("chi", 3000.0)
+    mixed = lhc_coefficients("chi", 3000.0, tan_beta=1.0)
+    assert mixed["total_width_gev"] - plain["total_width_gev"] == pytest.approx(
+        2 * 0.2189**2 * (2 / 3) ** 2 * 3000.0 / (48 * math.pi), rel=0.03)
+    assert mixed["br_ee"] < plain["br_ee"]
+    assert mixed["c_u"] / mixed["c_d"] == pytest.approx(plain["c_u"] / plain["c_d"], rel=1e-2)
+    # B-L: no doublet charge, so tan beta changes nothing
+    assert lhc_coefficients("B-L", 3000.0, tan_beta=3.0) == pytest.approx(lhc_coefficients("B-L", 3000.0), rel=1e-12)

@@ -57,7 +57,7 @@ from .likelihood.gaussian import profile_fit_batch
 from .likelihood.precision import PrecisionLikelihood
 from .measurements import available_datasets
 from .model.charges import U1Charges, named_model, sequential_charges
-from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, sin2_beta_from_tan_beta
+from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, higgs_x_mass2, sin2_beta_from_tan_beta
 from .model.vector_boson import ZPrime
 
 __all__ = [
@@ -197,26 +197,51 @@ def _build_factory(name: str, charges: U1Charges, eps: float, dm2: float, sin2_b
         g = float(g_z)
         if g == 0.0:
             return ZPrime(masses, 0.0, gx=0.0, charges=charges, width=width, sm=sm, on_invalid="mask")
-        dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm) if sin2_beta is not None else dm2
-        return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask")
+        if sin2_beta is None:
+            return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm2, width=width, sm=sm, on_invalid="mask")
+        dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm)
+        mxh2 = higgs_x_mass2(g, charges, sin2_beta=sin2_beta, sm=sm)
+        return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask",
+                      higgs_mass_terms=mxh2)
 
     factory.__name__ = f"zprime_factory_{name}"
     return factory
 
 
-def lhc_coefficients(model_name: str, mass: float, g_z: float | None = None, width="narrow") -> dict[str, float]:
+def lhc_coefficients(
+    model_name: str,
+    mass: float,
+    g_z: float | None = None,
+    width="narrow",
+    *,
+    epsilon: float = 0.0,
+    delta_m2: float = 0.0,
+    tan_beta: float | None = None,
+) -> dict[str, float]:
     """PDG Eq. 8: c_q^f = [(g_L^q)^2 + (g_R^q)^2] B(Z' -> f fbar) for q = u, d and f = e (= mu).
 
     ``g_z`` defaults to :func:`nominal_gz`; ``width`` adds a dark-sector width to the total width
-    (as in :class:`~kinmix_stats.model.ZPrime`).
+    (as in :class:`~kinmix_stats.model.ZPrime`). ``epsilon``, ``delta_m2`` and ``tan_beta`` switch on
+    kinetic and mass mixing exactly as in :func:`zprime_factory`: the couplings are those of the
+    physical Z' eigenstate and B(Z' -> e+e-) includes the WW and Zh widths that mixing opens.
+    Also returned: ``br_ee`` and ``total_width_gev``. Raises ``ValueError`` if no Z'-like state of
+    this mass exists (mixing window around m_Z0).
     """
     g_z = nominal_gz(model_name) if g_z is None else float(g_z)
-    model = ZPrime(float(mass), 0.0, gx=g_z, charges=model_charges(model_name), width=width)
-    br = model.branching_ratio("Zp", "e")
+    factory = zprime_factory(model_name, epsilon=epsilon, delta_m2=delta_m2, tan_beta=tan_beta)
+    model = factory(np.array([float(mass)]), g_z, width, SMParameters())
+    if not bool(np.all(model.valid)):
+        raise ValueError(
+            f"no Z'-like state of mass {mass!r} GeV for model {model_name!r} with this mixing "
+            f"(epsilon={epsilon!r}, delta_m2={delta_m2!r}, tan_beta={tan_beta!r}); see model.zprime_window"
+        )
+    br = float(np.asarray(model.branching_ratio("Zp", "e")).reshape(-1)[0])
     out = {}
     for q in ("u", "d"):
-        gl, gr = model.chiral_couplings("Zp", q)
-        out[f"c_{q}"] = float((gl**2 + gr**2) * br)
+        gl, gr = (float(np.asarray(c).reshape(-1)[0]) for c in model.chiral_couplings("Zp", q))
+        out[f"c_{q}"] = (gl**2 + gr**2) * br
+    out["br_ee"] = br
+    out["total_width_gev"] = float(np.asarray(model.total_width("Zp")).reshape(-1)[0])
     return out
 
 

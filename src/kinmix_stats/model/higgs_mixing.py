@@ -75,7 +75,7 @@ from .._checks import check_finite
 from ..inputs.sm import SMParameters
 from .charges import SequentialCharges, U1Charges
 
-__all__ = ["higgs_doublet_charges", "effective_higgs_charge", "higgs_mass_mixing", "sin2_beta_from_tan_beta"]
+__all__ = ["higgs_doublet_charges", "effective_higgs_charge", "higgs_mass_mixing", "higgs_x_mass2", "sin2_beta_from_tan_beta"]
 
 
 def higgs_doublet_charges(charges: U1Charges, *, atol: float = 1e-12) -> tuple[float, float]:
@@ -161,6 +161,34 @@ def higgs_mass_mixing(g_x, charges: U1Charges, *, tan_beta=None, sin2_beta=None,
     g_z = sm.g / sm.cw
     out = -(2.0 / g_z) * sm.mz0**2 * np.multiply(g_x, z_eff) + 0.0  # + 0.0: no -0.0 for neutral doublets
     return float(out) if np.ndim(out) == 0 else out
+
+
+def higgs_x_mass2(g_x: float, charges: U1Charges, *, tan_beta=None, sin2_beta=None, sm: SMParameters | None = None) -> float:
+    """The doublets' share of m_X^2 (GeV^2): g_X^2 sum_i z_i^2 v_i^2 = g_X^2 v^2 (z_u^2 sin^2 beta + z_d^2 cos^2 beta).
+
+    From the same |D Phi_i|^2 expansion as :func:`higgs_mass_mixing` (module docstring). It does not
+    fix the Z' mass (singlet vevs or a Stueckelberg mass add to m_X^2) but enters the h Z Z' coupling
+    (``ZPrime(higgs_mass_terms=...)``).
+    """
+    sm = SMParameters() if sm is None else sm
+    g_x = check_finite("g_x", g_x)
+    z_u, z_d = higgs_doublet_charges(charges)
+    if tan_beta is not None and sin2_beta is not None:
+        raise ValueError("give tan_beta or sin2_beta, not both")
+    if tan_beta is not None:
+        s2 = sin2_beta_from_tan_beta(tan_beta)
+    elif sin2_beta is not None:
+        s2 = check_finite("sin2_beta", sin2_beta)
+        if not 0.0 <= s2 <= 1.0:
+            raise ValueError(f"sin2_beta must lie in [0, 1], got {sin2_beta!r}")
+    elif math.isclose(z_u, z_d, rel_tol=0.0, abs_tol=1e-12):
+        s2 = 1.0
+    else:
+        raise ValueError(
+            f"charges {charges.label!r}: the Higgs doublets have different U(1)' charges (z_Phi_u={z_u!r}, "
+            f"z_Phi_d={z_d!r}); give tan_beta or sin2_beta"
+        )
+    return float(g_x**2 * sm.vev**2 * (z_u**2 * s2 + z_d**2 * (1.0 - s2)))
 
 
 def _numeric(value) -> bool:

@@ -38,6 +38,11 @@ class ZPrime:
     gx: U(1)' gauge coupling g_X (g_z of the PDG review).
     charges: U(1)' charges of the SM fermions (:class:`~kinmix_stats.model.charges.U1Charges`); default none.
     delta_m2: Z0-X mass mixing dM^2 in GeV^2 (PDG review text above Eq. 2).
+    higgs_mass_terms: ``None`` (default) if dM^2 does not come from the SM Higgs doublet(s) (e.g. a
+        Stueckelberg or singlet origin); otherwise the Higgs-doublet part of m_X^2 in GeV^2,
+        g_X^2 sum_i z_i^2 v_i^2 (:func:`~kinmix_stats.model.higgs_mixing.higgs_x_mass2`), which with it
+        declares dM^2 to be the doublets' (:func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`).
+        It only changes the h Z Z' coupling (hence Gamma(Z' -> Z h)), see ``widths``.
     width: dark-sector width: "narrow", "wide" (Gamma_dark = 0.01 m_Z', arXiv:1006.0973 Eq. 13),
         a dark width in GeV, or ``DiracDarkMatter(alpha_d, m_chi)``.
     sm: tree-level SM parameters (default :class:`~kinmix_stats.inputs.SMParameters`).
@@ -58,6 +63,7 @@ class ZPrime:
         sm: SMParameters | None = None,
         mass_is_lagrangian: bool = False,
         on_invalid: str = "raise",
+        higgs_mass_terms: float | None = None,
     ) -> None:
         self.sm = SMParameters() if sm is None else sm
         if not isinstance(self.sm, SMParameters):
@@ -72,6 +78,11 @@ class ZPrime:
         self.epsilon = _check_epsilon(epsilon, masses.shape)
         self.gx = check_finite("gx", gx)
         self.delta_m2 = check_finite("delta_m2", delta_m2)
+        if higgs_mass_terms is not None:
+            higgs_mass_terms = check_finite("higgs_mass_terms", higgs_mass_terms)
+            if higgs_mass_terms < 0.0:
+                raise ValueError(f"higgs_mass_terms (g_X^2 sum z_i^2 v_i^2) must be >= 0 GeV^2, got {higgs_mass_terms!r}")
+        self.higgs_mass_terms = higgs_mass_terms
         self.charges = dark_photon_charges() if charges is None else charges
         if not isinstance(self.charges, U1Charges):
             raise ValueError(f"charges must be a U1Charges instance, got {type(self.charges).__name__}")
@@ -111,6 +122,7 @@ class ZPrime:
             sm=sm,
             mass_is_lagrangian=self.mass_is_lagrangian,
             on_invalid="mask",
+            higgs_mass_terms=self.higgs_mass_terms,
         )
 
     def with_epsilon(self, epsilon: float) -> "ZPrime":
@@ -126,6 +138,7 @@ class ZPrime:
             sm=self.sm,
             mass_is_lagrangian=self.mass_is_lagrangian,
             on_invalid="mask",
+            higgs_mass_terms=self.higgs_mass_terms,
         )
 
     # ------------------------------------------------------------------ helpers
@@ -224,7 +237,11 @@ class ZPrime:
         g_ww = sm.g * d.rotation[:, 1, :]
         out["WW"] = ww_width(masses, g_ww, sm.mw0)
         a = sm.cw * d.rotation[:, 1, :] - sm.sw * d.rotation[:, 0, :]  # Z0 components
-        g_hzv = 2.0 * sm.mz0**2 / sm.vev * a[:, 1:2] * a
+        m2_h = sm.mz0**2 * a[:, 1:2] * a
+        if self.higgs_mass_terms is not None:  # dM^2 and part of m_X^2 also carry (1 + h/v)^2
+            b = d.rotation[:, 2, :]  # X components
+            m2_h = m2_h + self.delta_m2 * (a[:, 1:2] * b + b[:, 1:2] * a) + self.higgs_mass_terms * b[:, 1:2] * b
+        g_hzv = 2.0 / sm.vev * m2_h
         zh = zh_width(masses, g_hzv, masses[:, 1:2], sm.mh)
         zh[:, :2] = 0.0  # only Z' -> Z h
         out["Zh"] = zh

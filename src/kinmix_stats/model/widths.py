@@ -7,10 +7,14 @@
 * V -> W+W- through the W3 component (coupling g_WWV = g R_W3,V):
       Gamma = g_WWV^2 m / (192 pi) (m/m_W)^4 beta_W^3 (1 + 20 r_W + 12 r_W^2),   r_W = m_W^2/m^2
   (Altarelli, Mele, Ruiz-Altaba, Z. Phys. C45 (1989) 109; with the mixing angle written into g_WWV).
-* V -> Z h through the Higgs-doublet mass term 1/2 m_Z0^2 Z0^2 (1 + h/v)^2, coupling
-  g_hZV = 2 (m_Z0^2/v) a_Z a_V with a_k the Z0 component of eigenstate k:
+* V -> Z h through the Higgs-doublet mass terms 1/2 (1 + h/v)^2 [m_Z0^2 Z0^2 + 2 dM_H^2 Z0 X + m_XH^2 X^2]
+  (SM-like h along the vev direction, i.e. the alignment limit of a multi-doublet sector), coupling
+  g_hZV = (2/v) [m_Z0^2 a_Z a_V + dM_H^2 (a_Z b_V + b_Z a_V) + m_XH^2 b_Z b_V], a_k and b_k the Z0 and
+  X components of eigenstate k; dM_H^2 and m_XH^2 = g_X^2 sum_i z_i^2 v_i^2 are the doublets' share of the
+  mass mixing and of m_X^2 (both zero unless ``ZPrime(higgs_mass_terms=...)`` says dM^2 is the doublets'):
       Gamma = g_hZV^2 |p| (3 + |p|^2/m_Z^2) / (24 pi m^2)
-  (derived here: polarisation sum of L = g h Z_mu V^mu; dM^2 is assumed not to come from the SM doublet).
+  (derived here: polarisation sum of L = g h Z_mu V^mu). With Higgs-sector mixing the dM_H^2 term dominates
+  for M >> m_Z and restores the equivalence theorem Gamma(Zh) -> Gamma(WW) (tested).
 """
 
 from __future__ import annotations

@@ -273,3 +273,21 @@ def test_decoupling_with_higgs_mixing_in_the_likelihood():
     d3, _ = lik.delta_th(m, 1e-3)
     d4, _ = lik.delta_th(m, 1e-4)
     assert 0 < np.max(np.abs(d4)) < 0.02 * np.max(np.abs(d3))  # leading effect ~ g_z^2 (theta g_z, g_z^2 exchange)
+
+
+def test_cli_limit_prints_pdg_eq8_coefficients_matching_the_api():
+    """`kinmix limit --model SSM` reports c_u, c_d (PDG Eq. 8) equal to lhc_coefficients at the nominal g_z."""
+    import re
+
+    from click.testing import CliRunner
+
+    from kinmix_stats import cli
+
+    result = CliRunner().invoke(cli.cli, ["limit", "--model", "SSM", "--mass", "2000", "--method", "cls"], obj={})
+    assert result.exit_code == 0, result.output
+    found = re.search(r"c_u = ([0-9.e+-]+), c_d = ([0-9.e+-]+), B\(Z' -> e\+e-\) = ([0-9.e+-]+)", result.output)
+    assert found, result.output
+    ref = zl.lhc_coefficients("SSM", 2000.0)
+    assert float(found.group(1)) == pytest.approx(ref["c_u"], rel=1e-3)
+    assert float(found.group(2)) == pytest.approx(ref["c_d"], rel=1e-3)
+    assert float(found.group(3)) == pytest.approx(ref["br_ee"], rel=1e-3)

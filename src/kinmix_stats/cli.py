@@ -246,6 +246,21 @@ def _report_tested_coupling(spec, g_test, given: bool, like, mass: float, width)
     label = "--g-z" if given else "nominal g_z"
     click.echo(f"{label} = {g_test:.5g} at m_Z' = {mass:g} GeV: {verdict} at 95% CL "
                f"(CLs = {cls[0]:.3g}; Delta chi^2 vs SM = {dchi2[0]:.3g})")
+    _report_lhc_coefficients(spec, g_test, mass, width)
+
+
+def _report_lhc_coefficients(spec, g_z: float, mass: float, width) -> None:
+    """PDG Z' review Eq. 8: c_u, c_d of the physical Z' (with mixing and dark width) for the CMS c_u-c_d plane."""
+    import numpy as np
+
+    model = spec.factory()(np.array([mass]), g_z, width, None)
+    br = float(np.ravel(model.branching_ratio("Zp", "e"))[0])
+    c = {}
+    for q in ("u", "d"):
+        gl, gr = (float(np.ravel(x)[0]) for x in model.chiral_couplings("Zp", q))
+        c[q] = (gl**2 + gr**2) * br
+    click.echo(f"LHC (PDG Z' review Eq. 8, f = e or mu) at g_z = {g_z:.5g}: c_u = {c['u']:.4g}, c_d = {c['d']:.4g}, "
+               f"B(Z' -> e+e-) = {br:.4g}, Gamma_Z' = {float(np.ravel(model.total_width('Zp'))[0]):.4g} GeV")
 
 
 def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool) -> list[Path]:

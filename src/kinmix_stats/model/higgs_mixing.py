@@ -163,15 +163,21 @@ def higgs_mass_mixing(g_x, charges: U1Charges, *, tan_beta=None, sin2_beta=None,
     return float(out) if np.ndim(out) == 0 else out
 
 
-def higgs_x_mass2(g_x: float, charges: U1Charges, *, tan_beta=None, sin2_beta=None, sm: SMParameters | None = None) -> float:
+def higgs_x_mass2(g_x, charges: U1Charges, *, tan_beta=None, sin2_beta=None, sm: SMParameters | None = None):
     """The doublets' share of m_X^2 (GeV^2): g_X^2 sum_i z_i^2 v_i^2 = g_X^2 v^2 (z_u^2 sin^2 beta + z_d^2 cos^2 beta).
 
     From the same |D Phi_i|^2 expansion as :func:`higgs_mass_mixing` (module docstring). It does not
     fix the Z' mass (singlet vevs or a Stueckelberg mass add to m_X^2) but enters the h Z Z' coupling
-    (``ZPrime(higgs_mass_terms=...)``).
+    (``ZPrime(higgs_mass_terms=...)``). ``g_x`` is a scalar (float result) or an array (array result,
+    element-wise); ``tan_beta`` / ``sin2_beta`` are scalars.
     """
     sm = SMParameters() if sm is None else sm
-    g_x = check_finite("g_x", g_x)
+    if np.ndim(g_x) == 0:
+        g_x = check_finite("g_x", g_x)
+    else:
+        g_x = np.asarray(g_x, dtype=float) if _numeric(g_x) else None
+        if g_x is None or not np.all(np.isfinite(g_x)):
+            raise ValueError("g_x must be a finite real number or an array of finite numbers")
     z_u, z_d = higgs_doublet_charges(charges)
     if tan_beta is not None and sin2_beta is not None:
         raise ValueError("give tan_beta or sin2_beta, not both")
@@ -188,7 +194,8 @@ def higgs_x_mass2(g_x: float, charges: U1Charges, *, tan_beta=None, sin2_beta=No
             f"charges {charges.label!r}: the Higgs doublets have different U(1)' charges (z_Phi_u={z_u!r}, "
             f"z_Phi_d={z_d!r}); give tan_beta or sin2_beta"
         )
-    return float(g_x**2 * sm.vev**2 * (z_u**2 * s2 + z_d**2 * (1.0 - s2)))
+    out = g_x**2 * sm.vev**2 * (z_u**2 * s2 + z_d**2 * (1.0 - s2))
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def _numeric(value) -> bool:

@@ -84,8 +84,12 @@ def _block(sm: SMParameters, epsilon: np.ndarray, delta_m2: np.ndarray):
 
 
 def zprime_window(sm: SMParameters, epsilon, delta_m2=0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper physical masses (GeV) between which no Z'-like eigenstate exists."""
-    epsilon = np.atleast_1d(np.asarray(epsilon, dtype=float))
+    """Lower and upper physical masses (GeV) between which no Z'-like eigenstate exists.
+
+    ``epsilon`` and ``delta_m2`` are scalars or arrays broadcast against each other (at least 1-d result).
+    """
+    shape = np.broadcast_shapes(np.shape(epsilon), np.shape(delta_m2))
+    epsilon = np.atleast_1d(np.broadcast_to(np.asarray(epsilon, dtype=float), shape).astype(float))
     delta_m2 = np.broadcast_to(np.asarray(delta_m2, dtype=float), epsilon.shape)
     a, b, _ = _block(sm, epsilon, delta_m2)
     return np.sqrt(np.clip(a - np.abs(b), 0.0, None)), np.sqrt(a + np.abs(b))
@@ -93,6 +97,8 @@ def zprime_window(sm: SMParameters, epsilon, delta_m2=0.0) -> tuple[np.ndarray, 
 
 def solve_mx2(sm: SMParameters, mass, epsilon, delta_m2=0.0) -> tuple[np.ndarray, np.ndarray]:
     """Lagrangian m_X^2 giving a Z'-like eigenstate of physical mass ``mass`` (closed form, exact).
+
+    ``epsilon`` and ``delta_m2`` are scalars or arrays broadcastable to the (1-d) masses.
 
     Returns ``(mx2, valid)``; ``valid`` is False where no Z'-like state of that mass exists (inside the
     window around m_Z0, or where it would need m_X^2 < 0). Invalid entries of ``mx2`` are NaN.

@@ -2,7 +2,9 @@
 
 Both give physical masses, chiral couplings of A, Z and Z' to every SM fermion and to the dark
 current, and partial and total widths, from the exact diagonalisation in :mod:`.spectrum`.
-Inputs can be scalars (attributes are floats) or 1-d arrays of masses (attributes are arrays).
+Inputs can be scalars (attributes are floats) or 1-d arrays of masses (attributes are arrays); the
+mixing parameters (epsilon, gx, delta_m2, higgs_mass_terms) can each be a scalar or a 1-d array
+broadcastable to the masses, so a whole scan (one coupling per mass) is one vectorised model.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class ZPrime:
     gx: U(1)' gauge coupling g_X (g_z of the PDG review).
     charges: U(1)' charges of the SM fermions (:class:`~kinmix_stats.model.charges.U1Charges`); default none.
     delta_m2: Z0-X mass mixing dM^2 in GeV^2 (PDG review text above Eq. 2).
+    ``epsilon``, ``gx``, ``delta_m2`` and ``higgs_mass_terms`` are each a scalar or a 1-d array
+    broadcastable to the masses (one value per mass); a scalar stays a float attribute, an array
+    becomes an (N,) array attribute. Every value must be finite (``ValueError`` naming the parameter).
     higgs_mass_terms: ``None`` (default) if dM^2 does not come from the SM Higgs doublet(s) (e.g. a
         Stueckelberg or singlet origin); otherwise the Higgs-doublet part of m_X^2 in GeV^2,
         g_X^2 sum_i z_i^2 v_i^2 (:func:`~kinmix_stats.model.higgs_mixing.higgs_x_mass2`), which with it
@@ -56,14 +61,14 @@ class ZPrime:
         mass,
         epsilon: float = 0.0,
         *,
-        gx: float = 0.0,
+        gx=0.0,
         charges: U1Charges | None = None,
-        delta_m2: float = 0.0,
+        delta_m2=0.0,
         width: DarkWidthSpec = "narrow",
         sm: SMParameters | None = None,
         mass_is_lagrangian: bool = False,
         on_invalid: str = "raise",
-        higgs_mass_terms: float | None = None,
+        higgs_mass_terms=None,
     ) -> None:
         self.sm = SMParameters() if sm is None else sm
         if not isinstance(self.sm, SMParameters):
@@ -76,12 +81,14 @@ class ZPrime:
         if np.any(bad):
             raise ValueError(f"mass must be finite and > 0 GeV (accepted range (0, inf)), got {float(masses[bad][0])!r}")
         self.epsilon = _check_epsilon(epsilon, masses.shape)
-        self.gx = check_finite("gx", gx)
-        self.delta_m2 = check_finite("delta_m2", delta_m2)
+        self.gx = _check_parameter("gx", gx, masses.shape)
+        self.delta_m2 = _check_parameter("delta_m2", delta_m2, masses.shape)
         if higgs_mass_terms is not None:
-            higgs_mass_terms = check_finite("higgs_mass_terms", higgs_mass_terms)
-            if higgs_mass_terms < 0.0:
-                raise ValueError(f"higgs_mass_terms (g_X^2 sum z_i^2 v_i^2) must be >= 0 GeV^2, got {higgs_mass_terms!r}")
+            higgs_mass_terms = _check_parameter("higgs_mass_terms", higgs_mass_terms, masses.shape)
+            negative = np.asarray(higgs_mass_terms) < 0.0
+            if np.any(negative):
+                bad = float(np.atleast_1d(higgs_mass_terms)[np.atleast_1d(negative)][0])
+                raise ValueError(f"higgs_mass_terms (g_X^2 sum z_i^2 v_i^2) must be >= 0 GeV^2, got {bad!r}")
         self.higgs_mass_terms = higgs_mass_terms
         self.charges = dark_photon_charges() if charges is None else charges
         if not isinstance(self.charges, U1Charges):
@@ -99,10 +106,11 @@ class ZPrime:
         if not np.all(valid) and on_invalid == "raise":
             i = int(np.flatnonzero(~valid)[0])
             eps_i = float(np.broadcast_to(self.epsilon, masses.shape)[i])
-            lo, hi = zprime_window(self.sm, eps_i, self.delta_m2)
+            dm2_i = self.delta_m2 if np.ndim(self.delta_m2) == 0 else float(self.delta_m2[i])
+            lo, hi = zprime_window(self.sm, eps_i, dm2_i)
             raise NoZPrimeStateError(
                 f"no Z'-like eigenstate of physical mass {float(masses[i])!r} GeV exists for epsilon={eps_i!r}, "
-                f"delta_m2={self.delta_m2!r} GeV^2: accepted masses are outside the window "
+                f"delta_m2={dm2_i!r} GeV^2: accepted masses are outside the window "
                 f"({lo[0]:.4f}, {hi[0]:.4f}) GeV around m_Z0={self.sm.mz0} GeV"
             )
         self.valid = valid
@@ -189,11 +197,12 @@ class ZPrime:
     def _chiral(self) -> tuple[np.ndarray, np.ndarray]:
         """(N, 3, n_f) left and right couplings of (A, Z, Z') to every fermion in FERMIONS order."""
         sm, r = self.sm, self._diag.rotation
+        gx = _column(self.gx)
         gl, gr = [], []
         for f in FERMIONS.values():
             z_l, z_r = self.charges.chiral(f)
-            cl = r[:, 0, :] * sm.g_prime * f.y_left + r[:, 1, :] * sm.g * f.t3 + r[:, 2, :] * self.gx * z_l
-            cr = r[:, 0, :] * sm.g_prime * f.y_right + r[:, 2, :] * self.gx * z_r
+            cl = r[:, 0, :] * sm.g_prime * f.y_left + r[:, 1, :] * sm.g * f.t3 + r[:, 2, :] * gx * z_l
+            cr = r[:, 0, :] * sm.g_prime * f.y_right + r[:, 2, :] * gx * z_r
             if f.is_neutrino:
                 cr = np.zeros_like(cr)
             gl.append(cl)
@@ -240,7 +249,8 @@ class ZPrime:
         m2_h = sm.mz0**2 * a[:, 1:2] * a
         if self.higgs_mass_terms is not None:  # dM^2 and part of m_X^2 also carry (1 + h/v)^2
             b = d.rotation[:, 2, :]  # X components
-            m2_h = m2_h + self.delta_m2 * (a[:, 1:2] * b + b[:, 1:2] * a) + self.higgs_mass_terms * b[:, 1:2] * b
+            dm2, mxh2 = _column(self.delta_m2), _column(self.higgs_mass_terms)
+            m2_h = m2_h + dm2 * (a[:, 1:2] * b + b[:, 1:2] * a) + mxh2 * b[:, 1:2] * b
         g_hzv = 2.0 / sm.vev * m2_h
         zh = zh_width(masses, g_hzv, masses[:, 1:2], sm.mh)
         zh[:, :2] = 0.0  # only Z' -> Z h
@@ -268,7 +278,8 @@ class ZPrime:
 
     def __repr__(self) -> str:
         m = self.requested_mass[0] if self._scalar else f"array[{self.requested_mass.size}]"
-        return f"{type(self).__name__}(mass={m}, epsilon={self.epsilon}, gx={self.gx}, charges={self.charges.label}, width={self.width_spec!r})"
+        eps, gx = (x if np.ndim(x) == 0 else f"array[{np.size(x)}]" for x in (self.epsilon, self.gx))
+        return f"{type(self).__name__}(mass={m}, epsilon={eps}, gx={gx}, charges={self.charges.label}, width={self.width_spec!r})"
 
 
 class DarkPhoton(ZPrime):
@@ -309,9 +320,32 @@ def _check_epsilon(epsilon, shape: tuple[int, ...]):
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError:
         raise ValueError(f"epsilon array of shape {arr.shape} does not match the masses of shape {shape}") from None
-    for value in arr:
-        check_in_range("epsilon", float(value), -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+    bad = ~(np.abs(arr) < EPSILON_MAX)  # NaN too; the scalar check gives the message of the first offender
+    if np.any(bad):
+        check_in_range("epsilon", float(arr[bad][0]), -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
     return arr
+
+
+def _check_parameter(name: str, value, shape: tuple[int, ...]):
+    """A finite scalar (returned as float), or a 1-d array broadcastable to the masses (returned as (N,) copy)."""
+    if np.ndim(value) == 0:
+        return check_finite(name, value)
+    if not _numeric(value):
+        raise ValueError(f"{name} must be a finite real number or an array of them broadcastable to the masses of shape {shape}, got {value!r}")
+    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise ValueError(f"{name} array of shape {arr.shape} does not match the masses of shape {shape}") from None
+    bad = ~np.isfinite(arr)
+    if np.any(bad):
+        raise ValueError(f"{name} must be finite, got {float(arr[bad][0])!r}")
+    return arr
+
+
+def _column(value):
+    """A per-mass (N,) parameter as an (N, 1) column that broadcasts against (N, 3) arrays; scalars unchanged."""
+    return value if value is None or np.ndim(value) == 0 else np.asarray(value)[:, None]
 
 
 def _numeric(value) -> bool:

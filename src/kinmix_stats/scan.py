@@ -168,18 +168,18 @@ class ModelSpec:
         return charge_family(self.family, self.x)
 
     def factory(self, sm_ref=None):
-        """The ``ModelFactory`` (coupling argument = g_z) of this hypothesis.
-
-        Named models: :func:`kinmix_stats.zprime_limits.zprime_factory`. Family points: the same
-        construction with :func:`~kinmix_stats.model.charges.charge_family` charges (zprime_factory takes
-        named models only): g_z = 0 is the SM (mixing off too), otherwise a ZPrime with the fixed kinetic
-        mixing and dM^2 fixed or from :func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`.
+        """The ``ModelFactory`` (coupling argument = g_z, scalar or one per mass) of this hypothesis:
+        :func:`kinmix_stats.zprime_limits.zprime_factory` for named models and family points alike
+        (g_z = 0 is the SM, mixing off too; otherwise a ZPrime with the fixed kinetic mixing and dM^2
+        fixed or from :func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`).
         """
-        if self.is_named:
-            from .zprime_limits import zprime_factory
+        from .zprime_limits import zprime_factory
 
-            return zprime_factory(self.name, sm_ref, epsilon=self.epsilon, delta_m2=self.delta_m2, tan_beta=self.tan_beta)
-        return _FamilyFactory(self)
+        # family points: x in full precision (the canonical name rounds it to 12 digits)
+        name = self.name if self.is_named else f"{self.family}:{self.x!r}"
+        factory = zprime_factory(name, sm_ref, epsilon=self.epsilon, delta_m2=self.delta_m2, tan_beta=self.tan_beta)
+        factory.name, factory.__name__ = self.name, f"zprime_factory_{self.name}"
+        return factory
 
     def likelihood(self, *, mw_choice: str | None = "PDG2024", beam_spread_rel: float | None = None) -> PrecisionLikelihood:
         """The precision likelihood (all datasets) with this model's factory."""
@@ -215,32 +215,6 @@ class ModelSpec:
 
 def _model_spec(name, epsilon, delta_m2, tan_beta) -> ModelSpec:
     return ModelSpec(name, epsilon=epsilon, delta_m2=delta_m2, tan_beta=tan_beta)
-
-
-class _FamilyFactory:
-    """``ModelFactory`` of a family point (picklable: Dask workers rebuild it from the spec)."""
-
-    coupling = "g_z"
-
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
-        self.charges = spec.charges()
-        self.__name__ = f"zprime_factory_{spec.name}"
-        self.mixing = {"epsilon": spec.epsilon, "delta_m2": spec.delta_m2, "tan_beta": spec.tan_beta}
-
-    def __reduce__(self):
-        return (_FamilyFactory, (self.spec,))
-
-    def __call__(self, masses, g_z, width, sm):
-        from .model.higgs_mixing import higgs_mass_mixing
-        from .model.vector_boson import ZPrime
-
-        g = float(g_z)
-        if g == 0.0:  # the likelihood's SM reference: no Z', no mixing
-            return ZPrime(masses, 0.0, gx=0.0, charges=self.charges, width=width, sm=sm, on_invalid="mask")
-        spec = self.spec
-        dm2 = higgs_mass_mixing(g, self.charges, tan_beta=spec.tan_beta, sm=sm) if spec.tan_beta is not None else spec.delta_m2
-        return ZPrime(masses, spec.epsilon, gx=g, charges=self.charges, delta_m2=dm2, width=width, sm=sm, on_invalid="mask")
 
 
 def width_label(width) -> str:

@@ -56,9 +56,9 @@ from .likelihood.cls import cls_limits_batch, cls_qtilde
 from .likelihood.gaussian import profile_fit_batch
 from .likelihood.precision import PrecisionLikelihood
 from .measurements import available_datasets
-from .model.charges import U1Charges, named_model, sequential_charges
+from .model.charges import FAMILIES, U1Charges, charge_family, named_model, sequential_charges
 from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, higgs_x_mass2, sin2_beta_from_tan_beta
-from .model.vector_boson import ZPrime
+from .model.vector_boson import ZPrime, _check_parameter
 
 __all__ = [
     "MODELS",
@@ -72,6 +72,8 @@ __all__ = [
     "nominal_gz",
     "model_charges",
     "zprime_factory",
+    "ZPrimeFactory",
+    "factory_charges",
     "zprime_likelihood",
     "cls_at_nominal",
     "cls_scan",
@@ -150,9 +152,12 @@ def zprime_factory(
     epsilon: float = 0.0,
     delta_m2: float = 0.0,
     tan_beta: float | None = None,
-):
+) -> "ZPrimeFactory":
     """A ``ModelFactory`` for model ``name`` whose "epsilon" (coupling) argument is the gauge coupling g_z.
 
+    ``name``: a named model (:data:`MODELS`) or a point ``FAMILY:x`` of a PDG Table 1 family
+    (:data:`~kinmix_stats.model.charges.FAMILIES`, case-insensitive, x a finite number, e.g. ``"B-xL:3"``;
+    charges :func:`~kinmix_stats.model.charges.charge_family`).
     ``epsilon``: kinetic mixing in Hook et al.'s convention (as in :class:`~kinmix_stats.model.ZPrime`),
     fixed. ``delta_m2``: fixed Z0-X mass mixing in GeV^2. ``tan_beta``: instead of a fixed
     ``delta_m2``, the mass mixing of the rho0 = 1 two-doublet Higgs sector with these charges,
@@ -162,16 +167,21 @@ def zprime_factory(
     for the SSM (no U(1)' charges; ValueError). Models whose two doublets have equal charges (chi, R,
     B-L, ...) do not depend on tan_beta.
 
+    The factory takes a scalar g_z or an array of them, one per mass (``array_coupling = True``: the
+    likelihood evaluates a whole scan in one call); with ``tan_beta`` dM^2 and the doublets' m_X^2 share
+    are then arrays too.
+
     g_z = 0 is the likelihood's "no Z'" reference (``PrecisionLikelihood`` builds its SM prediction
     with coupling 0), so at g_z = 0 exactly the factory returns the SM: kinetic and mass mixing are
-    switched off too. With a fixed non-zero ``epsilon`` or ``delta_m2`` the signal therefore does not
-    vanish continuously as g_z -> 0 (mixing alone is a signal) and a POI mu = (g_z/g_ref)^2 is only an
-    approximation; exact CLs at each g_z (:func:`cls_at_nominal`) does not rely on it.
+    switched off too (element-wise for an array of couplings). With a fixed non-zero ``epsilon`` or
+    ``delta_m2`` the signal therefore does not vanish continuously as g_z -> 0 (mixing alone is a
+    signal) and a POI mu = (g_z/g_ref)^2 is only an approximation; exact CLs at each g_z
+    (:func:`cls_at_nominal`) does not rely on it.
 
     Masses with no Z'-like eigenstate (the window around m_Z0, :func:`~kinmix_stats.model.zprime_window`;
     with dM^2 ~ 3000 GeV^2 it is ~ 73-106 GeV) come back masked (``valid`` False, NaN predictions).
     """
-    charges = model_charges(name, sm_ref)
+    charges = factory_charges(name, sm_ref)
     eps = check_in_range("epsilon", epsilon, -0.5 * math.pi, 0.5 * math.pi, low_inclusive=False, high_inclusive=False)
     dm2 = check_finite("delta_m2", delta_m2)
     sin2_beta = None
@@ -188,24 +198,77 @@ def zprime_factory(
     return factory
 
 
-def _build_factory(name: str, charges: U1Charges, eps: float, dm2: float, sin2_beta: float | None):
-    """The factory of :func:`zprime_factory`; ``sin2_beta`` (in [0, 1]) selects the Higgs-sector mixing."""
-    if sin2_beta is not None:
-        higgs_doublet_charges(charges)  # raises for the SSM and inconsistent charges
+def factory_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
+    """Charges of a named model (:func:`model_charges`) or of a PDG Table 1 family point ``"FAMILY:x"``."""
+    if isinstance(name, str) and ":" in name:
+        fam_text, _, x_text = name.partition(":")
+        family = {f.lower(): f for f in FAMILIES}.get(fam_text.strip().lower())
+        if family is None:
+            raise ValueError(f"unknown charge family {fam_text.strip()!r} in Z' model {name!r}; accepted: {', '.join(FAMILIES)}")
+        try:
+            x = float(x_text)
+        except ValueError:
+            raise ValueError(f"Z' model {name!r}: x must be a finite number (FAMILY:x, e.g. {family}:3), got {x_text.strip()!r}") from None
+        if not math.isfinite(x):
+            raise ValueError(f"Z' model {name!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
+        return charge_family(family, x + 0.0)
+    return model_charges(name, sm)
 
-    def factory(masses, g_z, width, sm):
-        g = float(g_z)
-        if g == 0.0:
-            return ZPrime(masses, 0.0, gx=0.0, charges=charges, width=width, sm=sm, on_invalid="mask")
+
+class ZPrimeFactory:
+    """The ``ModelFactory`` of :func:`zprime_factory` (a module-level class, so it pickles for Dask workers).
+
+    ``factory(masses, g_z, width, sm)`` with ``g_z`` a scalar or an array broadcastable to the masses.
+    ``sin2_beta`` (in [0, 1]) selects the Higgs-sector mixing (dM^2 and the doublets' m_X^2 share from g_z).
+    """
+
+    coupling = "g_z"
+    array_coupling = True  # the coupling argument may be an array (one per mass): see likelihood.limits
+
+    def __init__(self, name: str, charges: U1Charges, eps: float, dm2: float, sin2_beta: float | None) -> None:
+        if sin2_beta is not None:
+            higgs_doublet_charges(charges)  # raises for the SSM and inconsistent charges
+        self.name = name
+        self.charges = charges
+        self.eps = eps
+        self.dm2 = dm2
+        self.sin2_beta = sin2_beta
+        self.__name__ = f"zprime_factory_{name}"
+        self.mixing = {"epsilon": eps, "delta_m2": dm2, "tan_beta": None}
+
+    def __repr__(self) -> str:
+        return f"<{self.__name__} mixing={self.mixing}>"
+
+    def __call__(self, masses, g_z, width, sm) -> ZPrime:
+        charges, eps, sin2_beta = self.charges, self.eps, self.sin2_beta
+        if np.ndim(g_z) == 0:
+            g = float(g_z)
+            if g == 0.0:
+                return ZPrime(masses, 0.0, gx=0.0, charges=charges, width=width, sm=sm, on_invalid="mask")
+            if sin2_beta is None:
+                return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=self.dm2, width=width, sm=sm, on_invalid="mask")
+            dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm)
+            mxh2 = higgs_x_mass2(g, charges, sin2_beta=sin2_beta, sm=sm)
+            return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask",
+                          higgs_mass_terms=mxh2)
+        # one g_z per mass: the same construction element-wise; g_z = 0 entries are the SM (no mixing)
+        shape = np.shape(np.atleast_1d(np.asarray(masses, dtype=float)))
+        g = _check_parameter("g_z", g_z, shape)
+        off = g == 0.0
+        any_off = bool(np.any(off))
+        eps_arg = np.where(off, 0.0, eps) if any_off and eps != 0.0 else eps
         if sin2_beta is None:
-            return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm2, width=width, sm=sm, on_invalid="mask")
-        dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm)
+            dm = np.where(off, 0.0, self.dm2) if any_off and self.dm2 != 0.0 else self.dm2
+            return ZPrime(masses, eps_arg, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask")
+        dm = higgs_mass_mixing(g, charges, sin2_beta=sin2_beta, sm=sm)  # exactly 0 where g_z = 0
         mxh2 = higgs_x_mass2(g, charges, sin2_beta=sin2_beta, sm=sm)
-        return ZPrime(masses, eps, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask",
+        return ZPrime(masses, eps_arg, gx=g, charges=charges, delta_m2=dm, width=width, sm=sm, on_invalid="mask",
                       higgs_mass_terms=mxh2)
 
-    factory.__name__ = f"zprime_factory_{name}"
-    return factory
+
+def _build_factory(name: str, charges: U1Charges, eps: float, dm2: float, sin2_beta: float | None) -> ZPrimeFactory:
+    """The factory of :func:`zprime_factory`; ``sin2_beta`` (in [0, 1]) selects the Higgs-sector mixing."""
+    return ZPrimeFactory(name, charges, eps, dm2, sin2_beta)
 
 
 def lhc_coefficients(

@@ -21,8 +21,12 @@ With a ``model_factory`` other than the dark photon's (e.g.
 U(1)' gauge coupling g_z and the same machinery gives limits on it: POI mu = (g_z/g_ref)^2, start
 g_ref = 0.1, largest reported limit :data:`G_Z_CAP`. Without mixing no window exists (the Z' mass
 does not mix with m_Z0 at tree level, apart from the degenerate point m_Z' = m_Z0 itself); with kinetic
-or Z-Z' mass mixing the edge is read from the factory's validity mask (:func:`coupling_window`). A
-factory that does not take an array of couplings is evaluated once per distinct coupling.
+or Z-Z' mass mixing the edge is read from the factory's validity mask (:func:`coupling_window`).
+The dark-photon factory and every factory with ``array_coupling = True`` (``zprime_factory``, hence
+every ``ModelSpec``) take one coupling per mass, so each re-linearisation step, chi^2 grid or
+window bisection is ONE vectorised model evaluation over all masses. A user factory without that
+attribute (a ``ModelFactory`` typed with a scalar coupling) is still supported: it is evaluated once
+per distinct coupling (:func:`coupling_delta_th`), which costs one model build per mass in a scan.
 
 chi^2 (arXiv:1006.0973 Eqs. 17-19)
 ---------------------------------
@@ -57,6 +61,7 @@ __all__ = [
     "coupling_window",
     "coupling_delta_th",
     "likelihood_coupling",
+    "accepts_array_couplings",
     "DELTA_CHI2_95",
     "E_MIN",
     "EPS_CAP",
@@ -88,16 +93,21 @@ def likelihood_coupling(likelihood: PrecisionLikelihood) -> str:
     return coupling
 
 
-def _array_couplings(likelihood: PrecisionLikelihood) -> bool:
-    factory = likelihood.model_factory
+def accepts_array_couplings(factory) -> bool:
+    """True if ``factory`` takes one coupling per mass (an array): the dark photon's, or ``array_coupling = True``."""
     return factory is dark_photon_factory or bool(getattr(factory, "array_coupling", False))
+
+
+def _array_couplings(likelihood: PrecisionLikelihood) -> bool:
+    return accepts_array_couplings(likelihood.model_factory)
 
 
 def coupling_delta_th(likelihood: PrecisionLikelihood, masses, couplings, width) -> tuple[np.ndarray, np.ndarray]:
     """``likelihood.delta_th`` for one coupling per mass, whatever the factory accepts.
 
     The dark-photon factory (or one with ``array_coupling = True``) gets the arrays in one call; any
-    other is called once per distinct coupling with the masses that share it (rows in input order).
+    other (fallback for scalar-only user factories) is called once per distinct coupling with the
+    masses that share it (rows in input order).
     """
     masses = np.asarray(masses, dtype=float)
     couplings = np.broadcast_to(np.asarray(couplings, dtype=float), masses.shape)
@@ -166,6 +176,9 @@ def window_epsilon(likelihood: PrecisionLikelihood, masses: np.ndarray) -> np.nd
 
 
 def _factory_valid(likelihood: PrecisionLikelihood, masses: np.ndarray, couplings: np.ndarray) -> np.ndarray:
+    if _array_couplings(likelihood):
+        model = likelihood.model_factory(masses, np.asarray(couplings, dtype=float), "narrow", likelihood.sm)
+        return np.asarray(model.valid, dtype=bool).copy()
     out = np.zeros(masses.size, dtype=bool)
     for c in np.unique(couplings):
         rows = np.flatnonzero(couplings == c)

@@ -57,13 +57,19 @@ ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
 _H_ALPHA = 1e-4  # finite-difference steps for the SM-parameter templates
 _H_S2 = 1e-4
 
-#: builds the model for (masses, eps, width, sm); invalid masses must come back masked (NaN)
-ModelFactory = Callable[[np.ndarray, float, DarkWidthSpec, SMParameters], ZPrime]
+#: builds the model for (masses, coupling, width, sm); invalid masses must come back masked (NaN).
+#: The coupling is a float; a factory that also takes an (N,) array of couplings (one per mass) says so
+#: with an attribute ``array_coupling = True`` (the dark photon's does), and the limit setting then
+#: evaluates a whole scan in one call (:mod:`kinmix_stats.likelihood.limits`).
+ModelFactory = Callable[[np.ndarray, "float | np.ndarray", DarkWidthSpec, SMParameters], ZPrime]
 
 
-def dark_photon_factory(masses: np.ndarray, epsilon: float, width: DarkWidthSpec, sm: SMParameters) -> ZPrime:
-    """Pure kinetic mixing (arXiv:1006.0973 Eq. 1) with physical Z' masses."""
+def dark_photon_factory(masses: np.ndarray, epsilon, width: DarkWidthSpec, sm: SMParameters) -> ZPrime:
+    """Pure kinetic mixing (arXiv:1006.0973 Eq. 1) with physical Z' masses; ``epsilon`` scalar or one per mass."""
     return DarkPhoton(masses, epsilon, width=width, sm=sm, on_invalid="mask")
+
+
+dark_photon_factory.array_coupling = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,12 +157,18 @@ class PrecisionLikelihood:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact tree-level theory residuals (Eq. 15), shape (N, n), and the validity mask (N,).
 
-        Rows where no Z'-like state of that mass exists (the window around m_Z0) are NaN with
-        ``valid`` False.
+        ``epsilon`` is the factory's coupling: a scalar, or one per mass if the factory takes arrays
+        (``array_coupling``); every value must satisfy |coupling| < pi/2. Rows where no Z'-like state
+        of that mass exists (the window around m_Z0) are NaN with ``valid`` False.
         """
         masses = as_positive_array("masses", masses, unit="GeV")
         if np.ndim(epsilon) == 0:
             check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+        else:
+            values = np.asarray(epsilon, dtype=float)
+            bad = ~(np.abs(values) < EPSILON_MAX)
+            if np.any(bad):
+                check_in_range("epsilon", float(values[bad][0]), -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
         sm = self.sm if (theta_alpha == 0.0 and delta_s2 == 0.0) else self.sm_at(theta_alpha, delta_s2)
         model = self.model_factory(masses, epsilon, width, sm)
         valid = np.asarray(model.valid)

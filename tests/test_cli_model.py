@@ -116,8 +116,8 @@ def test_gz_limit_at_the_mass_limit_equals_the_nominal_coupling(chi_like):
 
 
 def test_family_points_equal_the_named_models(chi_like):
-    """B-xL:1 is B-L and 10+x5bar:-3 is chi (also with tan(beta) mass mixing): the family-point factory
-    and zprime_factory are separate implementations and must agree."""
+    """B-xL:1 is B-L and 10+x5bar:-3 is chi (also with tan(beta) mass mixing): both go through
+    zprime_factory, the family points with charge_family charges parsed from FAMILY:x, and must agree."""
     masses = np.array([150.0, 700.0])
     for named, family, kw in (("B-L", "B-xL:1", {}), ("chi", "10+x5bar:-3", {"tan_beta": 2.0})):
         a = cls_limits(ModelSpec(named, **kw).likelihood(), masses)

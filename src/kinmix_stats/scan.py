@@ -276,6 +276,7 @@ def _metadata(
         "cls": "asymptotic q~_mu (arXiv:1007.1727), linear Gaussian model re-linearised in mu = eps^2/eps_ref^2",
         "chi2": "arXiv:1006.0973 Eqs. 17-19, Delta chi^2 = 3.84, E_min = 0.5",
         "datasets": [ds.name for ds in likelihood.catalogue.datasets],
+        "mw_choice": getattr(likelihood, "mw_choice", None),
         "n_measurements": len(likelihood.names),
         "catalogue_hash": likelihood.catalogue.catalogue_hash(),
         "sm_parameters": {
@@ -547,6 +548,44 @@ def _width_spec(label: str):
     raise ValueError(f"cannot rebuild the width from label {label!r}; export supports narrow, wide and fixed widths")
 
 
+_UNSET = object()
+
+
+def likelihood_from_metadata(metadata: dict[str, Any], spec: ModelSpec | None = None) -> PrecisionLikelihood:
+    """Rebuild the likelihood a curve was scanned with from its ``metadata``.
+
+    Uses the recorded ``datasets``, ``mw_choice`` (older files: ``inputs.mw_choice`` of the CLI, else the
+    default PDG 2024) and ``assumptions.beam_spread_rel``, with the dark-photon factory or ``spec``'s Z'
+    factory, and checks that the rebuilt catalogue has the recorded ``catalogue_hash``: a curve made from
+    another catalogue (edited data files, another package version) is refused rather than exported against
+    measurements it was not computed with.
+    """
+    from .likelihood.precision import ASSUMED_BEAM_SPREAD_REL
+
+    mw_choice = metadata.get("mw_choice", _UNSET)
+    if mw_choice is _UNSET:
+        mw_choice = (metadata.get("inputs") or {}).get("mw_choice", "PDG2024")
+    beam = (metadata.get("assumptions") or {}).get("beam_spread_rel", ASSUMED_BEAM_SPREAD_REL)
+    datasets = metadata.get("datasets")
+    default = default_likelihood()
+    all_datasets = [ds.name for ds in default.catalogue.datasets]
+    if spec is None and mw_choice == "PDG2024" and beam == ASSUMED_BEAM_SPREAD_REL and datasets in (None, all_datasets):
+        like = default
+    else:
+        kwargs: dict[str, Any] = {"datasets": datasets, "mw_choice": mw_choice, "beam_spread_rel": beam}
+        if spec is not None:
+            kwargs["model_factory"] = spec.factory()
+        like = PrecisionLikelihood(**kwargs)
+    recorded = metadata.get("catalogue_hash")
+    rebuilt = like.catalogue.catalogue_hash()
+    if recorded is not None and recorded != rebuilt:
+        raise ValueError(
+            f"the curve was scanned on catalogue {str(recorded)[:12]}… (datasets {datasets}, mw_choice {mw_choice!r}) "
+            f"but this installation rebuilds {rebuilt[:12]}…: pass the likelihood it was made with"
+        )
+    return like
+
+
 def export_workspaces(
     curves: LimitCurve | Sequence[LimitCurve],
     out_dir: str | os.PathLike[str],
@@ -564,7 +603,8 @@ def export_workspaces(
     Curves of a Z' model (``coupling="g_z"``, all of the same model) give patches of that model at
     g_z_ref with POI mu = (g_z/g_z_ref)^2; patch values (mass_GeV, dark_width_GeV, g_z_ref), the patchset
     metadata names the model and its mixing. ``likelihood`` defaults to the one the curves were made
-    with (rebuilt from ``metadata["model"]`` for a model).
+    with, rebuilt by :func:`likelihood_from_metadata` (datasets, W-mass choice, beam spread and, for a
+    model, ``metadata["model"]``).
     """
     from .likelihood.limits import coupling_delta_th, likelihood_coupling
     from .likelihood.patchset import export_workspaces as _export
@@ -585,10 +625,7 @@ def export_workspaces(
         spec = ModelSpec.from_metadata(curves[0].metadata.get("model"))
         if spec.name != curves[0].model:
             raise ValueError(f"curve of model {curves[0].model!r} carries metadata of model {spec.name!r}")
-    if likelihood is None:
-        like = default_likelihood() if spec is None else spec.likelihood()
-    else:
-        like = likelihood
+    like = likelihood_from_metadata(curves[0].metadata, spec) if likelihood is None else likelihood
     if likelihood_coupling(like) != coupling:
         raise ValueError(f"the likelihood's model factory takes {likelihood_coupling(like)}, the curves are limits on {coupling}")
     ref_key, ref_value = _REF_KEY[coupling], _REF_VALUE[coupling]

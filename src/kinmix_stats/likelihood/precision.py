@@ -102,6 +102,7 @@ class PrecisionLikelihood:
         beam_spread_rel: float = ASSUMED_BEAM_SPREAD_REL,
     ) -> None:
         self.sm = SMParameters() if sm is None else sm
+        self.mw_choice = mw_choice
         self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))
         self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1)
         self.entries = []

@@ -1,0 +1,78 @@
+"""Workspaces exported from saved curves use the likelihood the curves were scanned with.
+
+``kinmix export --from DIR`` (and :func:`kinmix_stats.scan.export_workspaces` without ``likelihood``)
+rebuild it from the curve metadata: datasets, W-mass choice, beam-energy spread and catalogue hash.
+Before this, a scan made with ``--mw-choice CDF2022`` was exported against the PDG 2024 W mass.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kinmix_stats.cli import cli
+from kinmix_stats.io.curves import read_limits_json, write_limits_json
+from kinmix_stats.likelihood.limits import default_likelihood
+from kinmix_stats.likelihood.precision import PrecisionLikelihood
+from kinmix_stats.scan import export_workspaces, likelihood_from_metadata, scan
+
+MASSES = np.array([20.0, 150.0])
+
+
+@pytest.fixture(scope="module")
+def cdf_like() -> PrecisionLikelihood:
+    return PrecisionLikelihood(mw_choice="CDF2022", beam_spread_rel=2e-3)
+
+
+@pytest.fixture(scope="module")
+def cdf_dir(tmp_path_factory, cdf_like):
+    out = tmp_path_factory.mktemp("cdf_scan")
+    write_limits_json(scan(MASSES, "wide", ("cls",), likelihood=cdf_like), out / "limits_wide.json")
+    return out
+
+
+def test_metadata_records_the_likelihood_choices(cdf_dir, cdf_like):
+    meta = read_limits_json(cdf_dir / "limits_wide.json").metadata
+    assert meta["mw_choice"] == "CDF2022"
+    assert meta["assumptions"]["beam_spread_rel"] == 2e-3
+    rebuilt = likelihood_from_metadata(meta)
+    assert rebuilt.catalogue.catalogue_hash() == cdf_like.catalogue.catalogue_hash()
+    assert rebuilt.beam_spread_rel == 2e-3 and rebuilt.mw_choice == "CDF2022"
+
+
+def test_cli_export_uses_the_scanned_w_mass(cdf_dir, cdf_like, tmp_path):
+    res = CliRunner().invoke(cli, ["export", "--from", str(cdf_dir), "--out", str(tmp_path / "cli")])
+    assert res.exit_code == 0, res.output
+    curve = read_limits_json(cdf_dir / "limits_wide.json")
+    export_workspaces(curve, tmp_path / "explicit", likelihood=cdf_like)
+    export_workspaces(curve, tmp_path / "pdg", likelihood=default_likelihood())
+    for name in ("bkgonly.json", "patchset.json"):
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "explicit" / name).read_bytes(), name
+    # the PDG 2024 likelihood would have encoded another measurement: the test can tell the two apart
+    assert (tmp_path / "cli" / "bkgonly.json").read_bytes() != (tmp_path / "pdg" / "bkgonly.json").read_bytes()
+
+
+def test_older_files_fall_back_to_the_cli_inputs(cdf_dir, cdf_like):
+    meta = dict(read_limits_json(cdf_dir / "limits_wide.json").metadata)
+    del meta["mw_choice"]
+    meta["inputs"] = {"mw_choice": "CDF2022"}
+    assert likelihood_from_metadata(meta).catalogue.catalogue_hash() == cdf_like.catalogue.catalogue_hash()
+    del meta["inputs"]  # nothing recorded: the default PDG 2024 is rebuilt, and the hash check refuses it
+    with pytest.raises(ValueError, match="pass the likelihood it was made with"):
+        likelihood_from_metadata(meta)
+
+
+def test_export_refuses_a_curve_from_another_catalogue(cdf_dir, tmp_path):
+    doc = json.loads((cdf_dir / "limits_wide.json").read_text())
+    doc["metadata"]["catalogue_hash"] = "0" * 64
+    src = tmp_path / "from"
+    src.mkdir()
+    (src / "limits_wide.json").write_text(json.dumps(doc))
+    res = CliRunner().invoke(cli, ["export", "--from", str(src), "--out", str(tmp_path / "ws")])
+    assert res.exit_code == 2
+    assert "kinmix: error:" in res.output and "000000000000" in res.output and "pass the likelihood" in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "ws").exists()

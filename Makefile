@@ -8,10 +8,10 @@ OUT    ?= results
 
 .PHONY: demo test venv validate benchmark workspaces clean
 
-$(BIN)/kinmix: pyproject.toml
+$(BIN)/kinmix: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --prefer-binary -e ".[test,pdf]"
+	$(BIN)/python -m pip install --quiet --prefer-binary -c constraints.txt -e ".[test,pdf]"
 	touch $(BIN)/kinmix
 
 venv: $(BIN)/kinmix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -291,3 +292,16 @@ def test_cli_limit_prints_pdg_eq8_coefficients_matching_the_api():
     assert float(found.group(1)) == pytest.approx(ref["c_u"], rel=1e-3)
     assert float(found.group(2)) == pytest.approx(ref["c_d"], rel=1e-3)
     assert float(found.group(3)) == pytest.approx(ref["br_ee"], rel=1e-3)
+
+
+def test_family_point_parsing_is_shared_and_strict():
+    """One parser for FAMILY:x (CLI, ModelSpec and zprime_factory): case-insensitive family, -0 -> 0, clear errors."""
+    from kinmix_stats.model.charges import parse_family_point
+
+    assert parse_family_point("b-xl:3") == ("B-xL", 3.0)
+    family, x = parse_family_point("10+X5BAR:-0")
+    assert family == "10+x5bar" and x == 0.0 and math.copysign(1.0, x) == 1.0
+    for text, needle in [("B-xL", "FAMILY:x"), ("E6:1", "unknown charge family 'E6'"), ("d-xu:inf", "accepted range"),
+                         ("q+xu:two", "got 'two'")]:
+        with pytest.raises(ValueError, match=re.escape(needle)):
+            parse_family_point(text)

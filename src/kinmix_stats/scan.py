@@ -77,7 +77,7 @@ class ModelSpec:
 
     def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
         from ._checks import check_finite
-        from .model.charges import FAMILIES, NAMED_MODELS
+        from .model.charges import FAMILIES, NAMED_MODELS, parse_family_point
         from .zprime_limits import MODELS
 
         accepted = (
@@ -88,17 +88,7 @@ class ModelSpec:
             raise ValueError(f"unknown Z' model {name!r}; accepted: {accepted}")
         text = name.strip()
         if ":" in text:
-            fam_text, _, x_text = text.partition(":")
-            family = {f.lower(): f for f in FAMILIES}.get(fam_text.strip().lower())
-            if family is None:
-                raise ValueError(f"unknown charge family {fam_text.strip()!r} in Z' model {text!r}; accepted: {accepted}")
-            try:
-                x = float(x_text)
-            except ValueError:
-                raise ValueError(f"Z' model {text!r}: x must be a finite number (FAMILY:x, e.g. {family}:3), got {x_text.strip()!r}") from None
-            if not math.isfinite(x):
-                raise ValueError(f"Z' model {text!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
-            x = x + 0.0  # -0.0 -> 0.0
+            family, x = parse_family_point(text)  # ValueError names the bad family or x
             canonical = f"{family}:{x:.12g}"
         else:
             canonical = {m.lower(): m for m in MODELS}.get(text.lower())

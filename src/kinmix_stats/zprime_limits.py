@@ -56,7 +56,7 @@ from .likelihood.cls import cls_limits_batch, cls_qtilde
 from .likelihood.gaussian import profile_fit_batch
 from .likelihood.precision import PrecisionLikelihood
 from .measurements import available_datasets
-from .model.charges import FAMILIES, U1Charges, charge_family, named_model, sequential_charges
+from .model.charges import U1Charges, charge_family, named_model, parse_family_point, sequential_charges
 from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, higgs_x_mass2, sin2_beta_from_tan_beta
 from .model.vector_boson import ZPrime, _check_parameter
 
@@ -201,17 +201,7 @@ def zprime_factory(
 def factory_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
     """Charges of a named model (:func:`model_charges`) or of a PDG Table 1 family point ``"FAMILY:x"``."""
     if isinstance(name, str) and ":" in name:
-        fam_text, _, x_text = name.partition(":")
-        family = {f.lower(): f for f in FAMILIES}.get(fam_text.strip().lower())
-        if family is None:
-            raise ValueError(f"unknown charge family {fam_text.strip()!r} in Z' model {name!r}; accepted: {', '.join(FAMILIES)}")
-        try:
-            x = float(x_text)
-        except ValueError:
-            raise ValueError(f"Z' model {name!r}: x must be a finite number (FAMILY:x, e.g. {family}:3), got {x_text.strip()!r}") from None
-        if not math.isfinite(x):
-            raise ValueError(f"Z' model {name!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
-        return charge_family(family, x + 0.0)
+        return charge_family(*parse_family_point(name))
     return model_charges(name, sm)
 
 

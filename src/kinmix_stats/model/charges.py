@@ -26,6 +26,7 @@ not confirm that angle from a retrievable source, so no "S" entry is added until
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .._checks import check_choice, check_finite
@@ -104,6 +105,27 @@ NAMED_MODELS = {
     "R": ("d-xu", 1.0),
     "I": ("d-xu", 0.0),
 }
+
+
+def parse_family_point(text: str) -> tuple[str, float]:
+    """``"FAMILY:x"`` -> (family, x) for a PDG Table 1 family point, e.g. ``"B-xL:3"`` -> ("B-xL", 3.0).
+
+    The family name is matched case-insensitively; x must be a finite number (``-0`` becomes ``0``).
+    Raises ``ValueError`` naming the bad part and the accepted families or range.
+    """
+    fam_text, sep, x_text = str(text).partition(":")
+    if not sep:
+        raise ValueError(f"Z' family point {text!r} must have the form FAMILY:x with FAMILY one of {', '.join(FAMILIES)}")
+    family = {f.lower(): f for f in FAMILIES}.get(fam_text.strip().lower())
+    if family is None:
+        raise ValueError(f"unknown charge family {fam_text.strip()!r} in Z' model {text!r}; accepted: {', '.join(FAMILIES)}")
+    try:
+        x = float(x_text)
+    except ValueError:
+        raise ValueError(f"Z' model {text!r}: x must be a finite number (FAMILY:x, e.g. {family}:3), got {x_text.strip()!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"Z' model {text!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
+    return family, x + 0.0
 
 
 def named_model(name: str) -> U1Charges:

@@ -94,6 +94,13 @@ def fmt(x: float, nd: int = 0) -> str:
     return f"{x:.{nd}f}"
 
 
+def limits_table(first_column: str, rows: dict[str, dict[str, float]], head_rows: tuple[str, ...] = ()) -> list[str]:
+    """Markdown table of mass limits: one row per label, one column per model (``head_rows`` go first as given)."""
+    out = [f"| {first_column} | " + " | ".join(MODELS) + " |", "|---|" + "---|" * len(MODELS), *head_rows]
+    out += [f"| {label} | " + " | ".join(fmt(row[m]) for m in MODELS) + " |" for label, row in rows.items()]
+    return out
+
+
 def mask(names, pred) -> np.ndarray:
     return np.array([bool(pred(n)) for n in names])
 
@@ -304,21 +311,16 @@ def main() -> None:
     w("")
     w("## (a) Which datasets carry the exclusion")
     w("")
-    w("| datasets | " + " | ".join(MODELS) + " |")
-    w("|---|" + "---|" * len(MODELS))
-    w("| PDG Table 2, LEP-II | " + " | ".join(str(pdg[m]) for m in MODELS) + " |")
-    for label, row in a.items():
-        w(f"| {label} | " + " | ".join(fmt(row[m]) for m in MODELS) + " |")
+    for line in limits_table("datasets", a, ("| PDG Table 2, LEP-II | " + " | ".join(str(pdg[m]) for m in MODELS) + " |",)):
+        w(line)
     w("")
     w("The \"alone\" rows have no Z-pole/W-mass data, so sin^2 theta_W is fixed only by the LEP-II data themselves")
     w("(alpha(m_Z) keeps its external constraint); they show the standalone power of each set.")
     w("")
     w("LEP-II measurement classes, each added alone to the non-LEP2 data (entry selection in the full likelihood):")
     w("")
-    w("| LEP-II class (+ non-LEP2) | " + " | ".join(MODELS) + " |")
-    w("|---|" + "---|" * len(MODELS))
-    for label, row in a2.items():
-        w(f"| {label} | " + " | ".join(fmt(row[m]) for m in MODELS) + " |")
+    for line in limits_table("LEP-II class (+ non-LEP2)", a2):
+        w(line)
     w("")
     w(f"## (b) Signal over uncertainty by measurement class: chi at M = {CHI_PULL_MASS:.0f} GeV (PDG LEP-II limit)")
     w("")
@@ -366,10 +368,8 @@ def main() -> None:
     w("`shared/data/lep2_ffbar_mumu_tautau_1302.3415_table3.4.yaml` (variant files under")
     w("`validation/output/zprime_lep2_diagnosis/`, for this diagnosis only).")
     w("")
-    w("| lep2_ffbar variant | " + " | ".join(MODELS) + " |")
-    w("|---|" + "---|" * len(MODELS))
-    for label, row in d.items():
-        w(f"| {label} | " + " | ".join(fmt(row[m]) for m in MODELS) + " |")
+    for line in limits_table("lep2_ffbar variant", d):
+        w(line)
     w("")
     w("## (e) Coupling normalisation: M_lim(lambda g_z) / M_lim(g_z)")
     w("")

@@ -50,20 +50,26 @@ def reduced_amplitudes(
     """Reduced amplitudes f_ij(x) for i, j in {L, R}.
 
     ``x`` is s (timelike, Breit-Wigner widths) or t (spacelike, ``with_width=False``) in GeV^2. The
-    result has shape (N, *x.shape).
+    result has shape (N, *x.shape); it is real for ``with_width=False`` (no pole in the spacelike region).
     """
     x = np.asarray(x, dtype=float)
     masses, widths = boson_masses_widths(model)
     gl_i, gr_i = chiral_couplings_all(model, initial)
     gl_f, gr_f = chiral_couplings_all(model, fermion)
     n = masses.shape[0]
-    xb = x.reshape((1,) + x.shape + (1,))
-    m2 = masses.reshape((n,) + (1,) * x.ndim + (3,)) ** 2
-    mg = (masses * widths).reshape(m2.shape) if with_width else 0.0
-    prop = 1.0 / (xb - m2 + 1j * mg)
+    xb = x.reshape((1,) + x.shape)
+    lead = (n,) + (1,) * x.ndim
+    props = []  # one (N, *x.shape) propagator per boson (A, Z, Z'), no (..., 3) temporaries
+    for k in range(3):
+        m2 = masses[:, k].reshape(lead) ** 2
+        if with_width:
+            props.append(1.0 / (xb - m2 + 1j * (masses[:, k] * widths[:, k]).reshape(lead)))
+        else:  # real arithmetic: the same values as the complex form with zero imaginary part, at half the cost
+            props.append(1.0 / (xb - m2))
 
     def combo(gi, gf):
-        return np.sum((gi * gf).reshape(m2.shape) * prop, axis=-1)
+        c = (gi * gf).reshape(lead + (3,))
+        return c[..., 0] * props[0] + c[..., 1] * props[1] + c[..., 2] * props[2]  # the order of np.sum over 3
 
     return {
         "LL": combo(gl_i, gl_f),

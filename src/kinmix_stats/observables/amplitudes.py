@@ -17,12 +17,14 @@ sigma = N_c s / (48 pi) sum_ij |f_ij|^2, A_FB = 3/4 (|f_LL|^2 + |f_RR|^2 - |f_LR
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..inputs.fermions import FERMIONS
 from ..model.vector_boson import ZPrime
 
-__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_squared_sums", "smeared_s_channel", "gaussian_average_propagator"]
+__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_propagators", "smeared_squared_sums", "smeared_s_channel", "gaussian_average_propagator"]
 
 _FERMION_INDEX = {name: i for i, name in enumerate(FERMIONS)}
 
@@ -100,7 +102,40 @@ def gaussian_average_propagator(sqrt_s: np.ndarray, spread: np.ndarray, mass: np
     return mean_p, mean_p2
 
 
-def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray) -> dict[str, np.ndarray]:
+class SmearedPropagators(NamedTuple):
+    """Energy-dependent pieces shared by every final state at the energies ``s`` with Gaussian ``spread``.
+
+    ``prop`` (N, K, 2): photon and Z propagators at the nominal s; ``mean_p``, ``mean_p2`` (N, K): <P> and
+    <|P|^2> of the Z' (:func:`gaussian_average_propagator`); ``s_p``, ``s_p2`` (N, K): <s' P> and <s' |P|^2>.
+    """
+
+    prop: np.ndarray
+    mean_p: np.ndarray
+    mean_p2: np.ndarray
+    s_p: np.ndarray
+    s_p2: np.ndarray
+
+
+def smeared_propagators(model: ZPrime, s: np.ndarray, spread: np.ndarray) -> SmearedPropagators:
+    """The propagator pieces of :class:`SmearedPropagators`; compute once, reuse for every fermion."""
+    s = np.asarray(s, dtype=float)
+    spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
+    masses, widths = boson_masses_widths(model)
+    m2 = masses[:, None, :2] ** 2
+    prop = 1.0 / (s[None, :, None] - m2 + 1j * (masses * widths)[:, None, :2])
+    mzp = masses[:, 2:3]
+    gzp = np.maximum(widths[:, 2:3], 1e-300)
+    mean_p, mean_p2 = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
+    z2 = mzp**2 - 1j * mzp * gzp
+    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
+        s_p = 1.0 + z2 * mean_p
+        s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
+    return SmearedPropagators(prop, mean_p, mean_p2, s_p, s_p2)
+
+
+def smeared_squared_sums(
+    model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray, props: SmearedPropagators | None = None
+) -> dict[str, np.ndarray]:
     """Gaussian averages <s' |f_ij(s')|^2> over the beam-energy spread (s' = E'^2), shape (N, K).
 
     f_ij = a_ij + b_ij P with a the photon + Z part (smooth over the spread, taken at the nominal s)
@@ -108,11 +143,14 @@ def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.
     the propagator: s' P = 1 + z^2 P gives <s' P> = 1 + z^2 <P>, and Im(s' P) = -M Gamma s' |P|^2 gives
     <s' |P|^2> = -Im(z^2 <P>)/(M Gamma); <s'> = s + spread^2. Hence
     <s' |f|^2> = |a|^2 (s + spread^2) + 2 Re(conj(a) b <s' P>) + b^2 <s' |P|^2>.
+    ``props`` (from :func:`smeared_propagators` at the same s, spread) saves recomputing them per fermion.
     """
     s = np.asarray(s, dtype=float)
     spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
-    a_parts, b_parts, s_p, s_p2 = _smeared_parts(model, s, fermion, spread)
+    props = smeared_propagators(model, s, spread) if props is None else props
+    a_parts, b_parts = _coupling_parts(model, fermion, props.prop)
     s_mean = (s + spread**2)[None, :]
+    s_p, s_p2 = props.s_p, props.s_p2
     with np.errstate(invalid="ignore"):  # masked points (mass 0) only
         return {
             k: np.abs(a_parts[k]) ** 2 * s_mean + 2.0 * np.real(np.conj(a_parts[k]) * b_parts[k] * s_p) + b_parts[k] ** 2 * s_p2
@@ -120,34 +158,19 @@ def smeared_squared_sums(model: ZPrime, s: np.ndarray, fermion: str, spread: np.
         }
 
 
-def _smeared_parts(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray):
-    """Smooth parts a_ij (N, K), Z' coupling products b_ij (N, 1), <s' P> and <s' |P|^2> (N, K)."""
-    masses, widths = boson_masses_widths(model)
+def _coupling_parts(model: ZPrime, fermion: str, prop: np.ndarray):
+    """Smooth photon + Z parts a_ij (N, K) and Z' coupling products b_ij (N, 1) for e+e- -> fermion."""
     gl_i, gr_i = chiral_couplings_all(model, "e")
     gl_f, gr_f = chiral_couplings_all(model, fermion)
-    m2 = masses[:, None, :2] ** 2
-    prop = 1.0 / (s[None, :, None] - m2 + 1j * (masses * widths)[:, None, :2])
-    mzp = masses[:, 2:3]
-    gzp = np.maximum(widths[:, 2:3], 1e-300)
-    mean_p, _ = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
-    z2 = mzp**2 - 1j * mzp * gzp
-    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
-        s_p = 1.0 + z2 * mean_p
-        s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
     a_parts, b_parts = {}, {}
     for key, gi, gf in (("LL", gl_i, gl_f), ("RR", gr_i, gr_f), ("LR", gl_i, gr_f), ("RL", gr_i, gl_f)):
         a_parts[key] = np.sum((gi[:, None, :2] * gf[:, None, :2]) * prop, axis=-1)
         b_parts[key] = (gi[:, 2] * gf[:, 2])[:, None]
-    return a_parts, b_parts, s_p, s_p2
+    return a_parts, b_parts
 
 
 def smeared_s_channel(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray):
     """Pieces for observables with extra amplitudes (Bhabha): a_ij (N, K), b_ij (N, 1), <P>, <|P|^2> (N, K)."""
-    s = np.asarray(s, dtype=float)
-    spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
-    masses, widths = boson_masses_widths(model)
-    a_parts, b_parts, _, _ = _smeared_parts(model, s, fermion, spread)
-    mzp = masses[:, 2:3]
-    gzp = np.maximum(widths[:, 2:3], 1e-300)
-    mean_p, mean_p2 = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
-    return a_parts, b_parts, mean_p, mean_p2
+    props = smeared_propagators(model, s, spread)
+    a_parts, b_parts = _coupling_parts(model, fermion, props.prop)
+    return a_parts, b_parts, props.mean_p, props.mean_p2

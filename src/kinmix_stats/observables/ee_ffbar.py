@@ -24,7 +24,7 @@ from .._checks import check_choice, check_in_range
 from ..inputs.fermions import FERMIONS, QUARKS
 from ..inputs.sm import HBARC2_GEV2_PB, alpha_s_running
 from ..model.vector_boson import ZPrime
-from .amplitudes import reduced_amplitudes, smeared_s_channel, smeared_squared_sums
+from .amplitudes import reduced_amplitudes, smeared_propagators, smeared_s_channel, smeared_squared_sums
 
 __all__ = ["sigma_ee_ff", "afb_ee_ff", "r_ratio", "dsigma_bhabha", "qcd_k_factor", "FINAL_STATES"]
 
@@ -45,12 +45,12 @@ def _check_sqrt_s(sqrt_s) -> np.ndarray:
     return arr
 
 
-def _squared(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray | None) -> dict[str, np.ndarray]:
+def _squared(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray | None, props=None) -> dict[str, np.ndarray]:
     """s |f_ij|^2, or its Gaussian average over the beam spread, shape (N, K)."""
     if spread is None:
         amp = reduced_amplitudes(model, s, fermion)
         return {k: s[None, :] * np.abs(v) ** 2 for k, v in amp.items()}
-    return smeared_squared_sums(model, s, fermion, spread)
+    return smeared_squared_sums(model, s, fermion, spread, props)
 
 
 def _sums(model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,11 +62,12 @@ def _sums(model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | N
     k = qcd_k_factor(sqrt_s, model.sm.alpha_s_mz, model.sm.mz0)
     same = 0.0
     opp = 0.0
+    props = None if spread is None else smeared_propagators(model, s, spread)  # shared by the five quarks
     for q in QUARKS:
         open_ = (sqrt_s > 2.0 * FERMIONS[q].mass).astype(float)
         if not np.any(open_):
             continue
-        sq = _squared(model, s, q, spread)
+        sq = _squared(model, s, q, spread, props)
         same = same + 3.0 * open_ * (sq["LL"] + sq["RR"])
         opp = opp + 3.0 * open_ * (sq["LR"] + sq["RL"])
     return same * k, opp * k

@@ -33,6 +33,15 @@ ABLATION_DROPS = ((), ("pdg2024_mz",), ("w_mass",), ("pdg2024_mz", "w_mass"), ("
 LHC_MASSES = (1000.0, 3000.0)
 
 
+
+TABLE_ORDER = ("chi", "psi", "eta", "S", "SSM", "B-L", "R", "I")  # PDG Table 2 models first, then the benchmarks
+
+
+def table_rows():
+    """(model, its PDG Table 2 limits or None) in the order of our tables."""
+    for n in TABLE_ORDER:
+        yield n, zl.PDG_TABLE2.get(n, {"LEP-II": None, "electroweak": None})
+
 def fmt(x: float, nd: int = 0) -> str:
     if x is None:
         return "—"
@@ -127,8 +136,7 @@ def main() -> int:
         "| model | g_z | LEP-II CLs | LEP-II chi2 | PDG LEP-II | ratio (CLs/PDG) | LEP-II CLs, no Bhabha | ratio (no Bhabha/PDG) | EW CLs, no mixing | EW chi2, no mixing | PDG electroweak | ratio (CLs/PDG) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n in ("chi", "psi", "eta", "S", "SSM", "B-L", "R", "I"):
-        pdg = zl.PDG_TABLE2.get(n, {"LEP-II": None, "electroweak": None})
+    for n, pdg in table_rows():
         if n == "S":
             lines.append(f"| S | — | not defined here | — | {fmt(pdg['LEP-II'])} | — | — | — | not defined here | — | {pdg['electroweak']} | — |")
             continue
@@ -192,8 +200,8 @@ def main() -> int:
         "| model | z_Phi_u | z_Phi_d | dM^2 at nominal g_z (GeV^2) | EW CLs, no mixing | EW CLs, Higgs mixing, weakest (tan beta) | EW CLs, Higgs mixing, strongest (tan beta) | PDG electroweak | ratio weakest/PDG | ratio strongest/PDG | masses with no Z' state |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n in ("chi", "psi", "eta", "S", "SSM", "B-L", "R", "I"):
-        pdg_ew = zl.PDG_TABLE2.get(n, {}).get("electroweak")
+    for n, pdg in table_rows():
+        pdg_ew = pdg["electroweak"]
         if n == "S":
             lines.append(f"| S | — | — | — | not defined here | — | — | {pdg_ew} | — | — | — |")
             continue
@@ -338,8 +346,7 @@ def main() -> int:
         "| model | g_z | LEP-II | PDG LEP-II | ratio | LEP-II no Bhabha | ratio | electroweak (rho0 = 1) | PDG electroweak | ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n in ("chi", "psi", "eta", "S", "SSM", "B-L", "R", "I"):
-        pdg = zl.PDG_TABLE2.get(n, {"LEP-II": None, "electroweak": None})
+    for n, pdg in table_rows():
         if n == "S":
             summary.append(f"| S | not defined (E6 angle unsourced) | — | {fmt(pdg['LEP-II'])} | — | — | — | — | {pdg['electroweak']} | — |")
             continue

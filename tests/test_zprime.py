@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
 import re
 
@@ -177,6 +178,30 @@ def test_csv_header_and_rows(tmp_path):
             zl.ew_limits_higgs(name, masses=COARSE)["weakest"]["cls"], abs=0.051
         )
     assert by_name["psi"]["ew_mass_limit_gev"] == ""  # z_eff = 0 at tan beta = 1: no limit on the grid
+
+    # the JSON beside it carries the same limits with their provenance
+    doc = json.loads((tmp_path / "out" / "zprime_limits.json").read_text())
+    assert [m["model"] for m in doc["models"]] == [r["model"] for r in rows]
+    for entry in doc["models"]:
+        row = by_name[entry["model"]]
+        for col in ("lep2_mass_limit_gev", "ew_mass_limit_gev"):
+            assert (row[col] == "") == (entry[col] is None)
+            if entry[col] is not None:
+                assert entry[col] == pytest.approx(float(row[col]), abs=0.051)
+        assert entry["g_z"] == pytest.approx(float(row["g_z"]), abs=5e-7)
+    j = {m["model"]: m for m in doc["models"]}
+    assert j["chi"]["pdg_table2"] == {"electroweak": 1141, "LEP-II": 785} and j["B-L"]["pdg_table2"] is None
+    assert j["SSM"]["ew_higgs_mixing"] is False and j["SSM"]["ew_weakest_tan_beta"] is None
+    assert j["psi"]["ew_weakest_tan_beta"] == pytest.approx(1.0)  # z_eff = 0 there
+    assert "lep2_bhabha" in doc["lep2"]["datasets"] and "lep2_bhabha" not in doc["electroweak"]["datasets"]
+    assert doc["mass_grid_gev"] == {"min": float(COARSE.min()), "max": float(COARSE.max()), "n": COARSE.size}
+    assert len(doc["metadata"]["catalogue_hash"]) == 64
+
+
+def test_zprime_limits_bad_masses_write_nothing(tmp_path):
+    with pytest.raises(ValueError, match="masses"):
+        zl.zprime_limits(tmp_path / "out", masses=[500.0, -1.0])
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_zprime_limits(tmp_path, monkeypatch):

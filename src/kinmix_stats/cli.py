@@ -534,7 +534,8 @@ def zprime_limits_cmd(out_dir) -> None:
     """95% CL LEP-II and electroweak mass limits on the named Z' models of the PDG review (zprime_limits.csv)."""
     from .zprime_limits import zprime_limits
 
-    click.echo(f"wrote {zprime_limits(out_dir)}")
+    csv_path = zprime_limits(out_dir)
+    click.echo(f"wrote {csv_path} and {csv_path.with_suffix('.json')}")
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import check_choice, check_finite, check_in_range
+from ._checks import as_positive_array, check_choice, check_finite, check_in_range
 from .inputs.sm import SMParameters
 from .likelihood.cls import cls_limits_batch, cls_qtilde
 from .likelihood.gaussian import profile_fit_batch
@@ -507,18 +508,84 @@ def _fmt(x: float) -> str:
     return "" if not np.isfinite(x) else f"{x:.1f}"
 
 
+G_Z_RULE = {
+    "B-L": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
+    "chi": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
+    "psi": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
+    "eta": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
+    "R": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
+    "I": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
+    "SSM": "g / cos(theta_W): couplings of the SM Z",
+}
+PDG_TABLE2_SOURCE = "M.-C. Chen, B. A. Dobrescu, S. Willocq, PDG review 'Z'-boson searches' (rev. Jan. 2016), Table 2"
+
+
+def _json_number(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 1)
+
+
 def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
-    """Write ``out_dir/zprime_limits.csv`` (columns ``CSV_COLUMNS``; CLs limits; empty = none on the grid)."""
+    """Write ``out_dir/zprime_limits.csv`` (columns ``CSV_COLUMNS``; CLs limits; empty = none on the grid)
+    and ``out_dir/zprime_limits.json`` (the same limits with their provenance: datasets, mixing treatment,
+    tan(beta) of the weakest electroweak limit, grid, PDG Table 2 values, catalogue hash, versions).
+    Returns the CSV path. Each file is written atomically (complete or not at all)."""
+    import platform
+
+    import scipy
+
+    from . import __version__
     from .io.atomic import atomic_write_text, check_output_dir
+    from .results import _canonical_json
 
     out = check_output_dir(out_dir, is_dir=True)
-    out.mkdir(parents=True, exist_ok=True)
+    grid = DEFAULT_MASS_GRID if masses is None else as_positive_array("masses", masses, unit="GeV")
+    rows, entries = [], []
+    for name in MODELS:
+        lep2 = mass_limits(name, "lep2", masses=grid)["cls"]
+        ew_all = ew_limits_higgs(name, masses=grid)
+        ew = ew_all["weakest"]
+        rows.append([name, f"{nominal_gz(name):.6f}", _fmt(lep2), _fmt(ew["cls"])])
+        entries.append({
+            "model": name,
+            "g_z": nominal_gz(name),
+            "g_z_rule": G_Z_RULE[name],
+            "lep2_mass_limit_gev": _json_number(lep2),
+            "ew_mass_limit_gev": _json_number(ew["cls"]),
+            "ew_higgs_mixing": bool(ew_all["higgs_mixing"]),
+            "ew_weakest_tan_beta": None if not math.isfinite(ew["tan_beta"]) else float(ew["tan_beta"]),
+            "ew_strongest_mass_limit_gev": _json_number(ew_all["strongest"]["cls"]),
+            "pdg_table2": PDG_TABLE2.get(name),
+        })
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for name in MODELS:
-        lep2 = mass_limits(name, "lep2", masses=masses)["cls"]
-        ew = ew_limits_higgs(name, masses=masses)["weakest"]["cls"]
-        writer.writerow([name, f"{nominal_gz(name):.6f}", _fmt(lep2), _fmt(ew)])
-    return atomic_write_text(out / "zprime_limits.csv", buf.getvalue())
-
+    writer.writerows(rows)
+    lep2_like, ew_like = zprime_likelihood("chi", "lep2"), zprime_likelihood("chi", "ew")
+    doc = {
+        "format": "kinmix_stats.zprime_limits",
+        "format_version": 1,
+        "confidence_level": 0.95,
+        "method": "asymptotic CLs (q~_mu, arXiv:1007.1727) at the nominal g_z, excluded if CLs < 0.05; limit = smallest "
+                  "grid mass with every grid mass above it allowed (log CLs interpolated in log M); null = no grid mass excluded",
+        "mass_grid_gev": {"min": float(grid.min()), "max": float(grid.max()), "n": int(grid.size)},
+        "lep2": {"datasets": [d.name for d in lep2_like.catalogue.datasets], "mixing": "none (as the LEP analyses)"},
+        "electroweak": {
+            "datasets": [d.name for d in ew_like.catalogue.datasets],
+            "mixing": "rho0 = 1 Higgs-doublet Z-Z' mass mixing (kinmix_stats.model.higgs_mixing), weakest limit over "
+                      "tan(beta) (21 sin^2 beta points and the z_eff = 0 point); the SSM has no U(1)' charges: no mixing",
+        },
+        "models": entries,
+        "pdg_table2_source": PDG_TABLE2_SOURCE,
+        "metadata": {
+            "package": "kinmix_stats",
+            "package_version": __version__,
+            "python": platform.python_version(),
+            "versions": {"numpy": np.__version__, "scipy": scipy.__version__},
+            "catalogue_hash": lep2_like.catalogue.catalogue_hash(),
+            "beam_spread_rel": lep2_like.beam_spread_rel,
+        },
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    path = atomic_write_text(out / "zprime_limits.csv", buf.getvalue())
+    atomic_write_text(out / "zprime_limits.json", json.dumps(_canonical_json(doc, "zprime_limits"), indent=1, allow_nan=False) + "\n")
+    return path

@@ -406,6 +406,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
                 CheckpointStore.check_resumable(path, store_key(like, w, methods, grid, spec), grid)
 
     # recorded in every output; execution options (workers, chunk, resume) are not: they do not change results
+    # (a different chunk size only in the last bit: batched BLAS on other shapes, tests/test_distributed.py)
     inputs = {"inputs": {"command": "kinmix scan", "masses": "default refined grid" if masses is None else masses,
                          "mw_choice": mw_choice, "beam_spread_rel": like.beam_spread_rel}}
     if spec is not None:

@@ -86,3 +86,16 @@ def test_bad_input_raises_value_error_naming_it(tmp_path):
     with pytest.raises(ValueError, match=r"\.gif"):
         plot_exclusion(curve(), tmp_path / "x.gif")
     assert os.listdir(tmp_path) == []
+
+
+def test_plots_do_not_warn_about_missing_fonts_and_restore_the_logger(tmp_path, caplog):
+    """The mplhep style names fonts this machine may lack; the fallback is silent, other warnings are not."""
+    import logging
+
+    logger = logging.getLogger("matplotlib.font_manager")
+    before = logger.level
+    with caplog.at_level(logging.WARNING):
+        plot_exclusion(curve(), tmp_path / "a.png")
+        plot_brazil(curve(), tmp_path / "b.png")
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    assert logger.level == before

@@ -12,8 +12,10 @@ the external dark-photon limits are limits on ε and are not drawn with them.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import mplhep
@@ -139,7 +141,7 @@ def exclusion_figure(
     if _is_gz(items) and overlays:
         raise ValueError("external limits are limits on the dark-photon ε; they cannot be drawn on a g_z figure")
     limits = _as_overlays(overlays, overlay_directory)
-    with mpl_style.context([mplhep.style.ROOT, _RC]):
+    with mpl_style.context([mplhep.style.ROOT, _RC]), _quiet_missing_fonts():
         fig, ax = _new_figure()
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -179,12 +181,27 @@ def exclusion_figure(
     return fig
 
 
+@contextlib.contextmanager
+def _quiet_missing_fonts() -> Iterator[None]:
+    """Silence matplotlib's "findfont: ... not found" warnings while drawing: the mplhep ROOT style names
+    TeX Gyre Heros and generic families that most machines lack, and matplotlib falls back to DejaVu Sans
+    (which we list as the fallback anyway); the warnings are noise in every scan's output."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     dest = check_output_dir(path)
     fmt = _FORMATS.get(dest.suffix.lower())
     if fmt is None:
         raise ValueError(f"unsupported figure format {dest.suffix!r} for {str(dest)!r}; accepted: {', '.join(_FORMATS)}")
-    atomic_write_bytes(dest, lambda fh: fig.savefig(fh, format=fmt, dpi=150, bbox_inches="tight"))
+    with _quiet_missing_fonts():
+        atomic_write_bytes(dest, lambda fh: fig.savefig(fh, format=fmt, dpi=150, bbox_inches="tight"))
     return dest
 
 
@@ -214,7 +231,7 @@ def plot_exclusion(
 def brazil_figure(curve: LimitCurve, title: str | None = None) -> Figure:
     """Brazil plot of one curve: ±1σ/±2σ bands, expected (dashed) and observed (solid), log-log."""
     (c,) = _as_curves([curve])
-    with mpl_style.context([mplhep.style.ROOT, _RC]):
+    with mpl_style.context([mplhep.style.ROOT, _RC]), _quiet_missing_fonts():
         fig, ax = _new_figure()
         ax.set_xscale("log")
         ax.set_yscale("log")

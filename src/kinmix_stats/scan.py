@@ -171,11 +171,14 @@ class ModelSpec:
         factory.name, factory.__name__ = self.name, f"zprime_factory_{self.name}"
         return factory
 
-    def likelihood(self, *, mw_choice: str | None = "PDG2024", beam_spread_rel: float | None = None) -> PrecisionLikelihood:
-        """The precision likelihood (all datasets) with this model's factory."""
+    def likelihood(
+        self, *, mw_choice: str | None = "PDG2024", beam_spread_rel: float | None = None, datasets: Sequence[str] | None = None
+    ) -> PrecisionLikelihood:
+        """The precision likelihood (``datasets``, default all) with this model's factory."""
         from .likelihood.precision import ASSUMED_BEAM_SPREAD_REL
 
         return PrecisionLikelihood(
+            datasets=datasets,
             mw_choice=mw_choice,
             beam_spread_rel=ASSUMED_BEAM_SPREAD_REL if beam_spread_rel is None else beam_spread_rel,
             model_factory=self.factory(),
@@ -561,11 +564,10 @@ def likelihood_from_metadata(metadata: dict[str, Any], spec: ModelSpec | None = 
     all_datasets = [ds.name for ds in default.catalogue.datasets]
     if spec is None and mw_choice == "PDG2024" and beam == ASSUMED_BEAM_SPREAD_REL and datasets in (None, all_datasets):
         like = default
+    elif spec is None:
+        like = PrecisionLikelihood(datasets=datasets, mw_choice=mw_choice, beam_spread_rel=beam)
     else:
-        kwargs: dict[str, Any] = {"datasets": datasets, "mw_choice": mw_choice, "beam_spread_rel": beam}
-        if spec is not None:
-            kwargs["model_factory"] = spec.factory()
-        like = PrecisionLikelihood(**kwargs)
+        like = spec.likelihood(datasets=datasets, mw_choice=mw_choice, beam_spread_rel=beam)
     recorded = metadata.get("catalogue_hash")
     rebuilt = like.catalogue.catalogue_hash()
     if recorded is not None and recorded != rebuilt:

@@ -504,18 +504,12 @@ def coupling_limits(name: str, masses, which: str = "lep2", g_ref: float = 0.05,
 
 
 # ------------------------------------------------------------------------------------ table
-def _fmt(x: float) -> str:
-    return "" if not np.isfinite(x) else f"{x:.1f}"
-
-
+_E6_RULE = "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)"
+_BENCHMARK_RULE = "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)"
+#: how :func:`nominal_gz` fixes g_z for each named model
 G_Z_RULE = {
-    "B-L": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
-    "chi": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
-    "psi": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
-    "eta": "E6/SO(10) unification: sqrt(5/3) g' |k|, k from Langacker's GUT-normalised charges (arXiv:0801.1345)",
-    "R": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
-    "I": "benchmark sqrt(5/3) g' (no unification condition in PDG Table 2)",
-    "SSM": "g / cos(theta_W): couplings of the SM Z",
+    "B-L": _BENCHMARK_RULE, "chi": _E6_RULE, "psi": _E6_RULE, "eta": _E6_RULE, "R": _BENCHMARK_RULE,
+    "I": _BENCHMARK_RULE, "SSM": "g / cos(theta_W): couplings of the SM Z",
 }
 PDG_TABLE2_SOURCE = "M.-C. Chen, B. A. Dobrescu, S. Willocq, PDG review 'Z'-boson searches' (rev. Jan. 2016), Table 2"
 
@@ -539,17 +533,15 @@ def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
 
     out = check_output_dir(out_dir, is_dir=True)
     grid = DEFAULT_MASS_GRID if masses is None else as_positive_array("masses", masses, unit="GeV")
-    rows, entries = [], []
+    entries = []
     for name in MODELS:
-        lep2 = mass_limits(name, "lep2", masses=grid)["cls"]
         ew_all = ew_limits_higgs(name, masses=grid)
         ew = ew_all["weakest"]
-        rows.append([name, f"{nominal_gz(name):.6f}", _fmt(lep2), _fmt(ew["cls"])])
         entries.append({
             "model": name,
             "g_z": nominal_gz(name),
             "g_z_rule": G_Z_RULE[name],
-            "lep2_mass_limit_gev": _json_number(lep2),
+            "lep2_mass_limit_gev": _json_number(mass_limits(name, "lep2", masses=grid)["cls"]),
             "ew_mass_limit_gev": _json_number(ew["cls"]),
             "ew_higgs_mixing": bool(ew_all["higgs_mixing"]),
             "ew_weakest_tan_beta": None if not math.isfinite(ew["tan_beta"]) else float(ew["tan_beta"]),
@@ -559,7 +551,8 @@ def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
+    for e in entries:  # the CSV is the JSON's first columns: g_z to 6 decimals, limits to 0.1 GeV, "" for none
+        writer.writerow([e["model"], f"{e['g_z']:.6f}"] + ["" if e[c] is None else f"{e[c]:.1f}" for c in CSV_COLUMNS[2:]])
     lep2_like, ew_like = zprime_likelihood("chi", "lep2"), zprime_likelihood("chi", "ew")
     doc = {
         "format": "kinmix_stats.zprime_limits",

@@ -3,7 +3,7 @@
 Scans the default likelihood (all datasets, PDG 2024 m_W, assumed beam spread 1e-3) on 40 log-spaced
 masses from 1 GeV to 1 TeV for the narrow and the wide Z' with CLs, and exports one background-only
 workspace and one patchset (one patch per (mass, width)). The full default grid of ``make demo``
-(~500 masses per width, ~70 MB of patches) is written to ``results/workspaces`` instead; this folder
+(524 masses per width) is written to ``results/workspaces`` instead; this folder
 keeps a repository-sized subset with the same background-only workspace.
 """
 

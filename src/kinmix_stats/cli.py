@@ -263,7 +263,7 @@ def _report_lhc_coefficients(spec, g_z: float, mass: float, width) -> None:
                f"B(Z' -> e+e-) = {br:.4g}, Gamma_Z' = {float(np.ravel(model.total_width('Zp'))[0]):.4g} GeV")
 
 
-def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool) -> list[Path]:
+def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool, encoding: str = "whitened") -> list[Path]:
     from .io.curves import write_hepdata, write_limits_csv, write_limits_json, write_root
     from .plotting.exclusion import plot_exclusion
 
@@ -283,7 +283,9 @@ def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool
     if export and any(np.isfinite(c.eps95_obs).any() for c in curves):
         from .scan import export_workspaces
 
-        written.extend(export_workspaces(curves, out / "workspaces", likelihood=like, inspire_id=inspire_id))
+        written.extend(export_workspaces(curves, out / "workspaces", likelihood=like, inspire_id=inspire_id, encoding=encoding))
+        if (out / "workspaces" / "whitening.json").exists() and encoding == "whitened":
+            written.append(out / "workspaces" / "whitening.json")
     return written
 
 
@@ -340,6 +342,9 @@ def _float_option(name: str, text: str) -> float:
 @click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
 @click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
+@click.option("--encoding", default="whitened", show_default=True, type=click.Choice(["whitened", "per_measurement"]),
+              help="pyhf layout of the export: whitened (3 pyhf parameters, fits in < 1 s) or per_measurement "
+                   "(one channel per measurement, one nuisance per correlated measurement; minutes per fit).")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
 @click.option("--inspire-id", default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
@@ -352,7 +357,7 @@ def _float_option(name: str, text: str) -> float:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_model_options
 @click.pass_context
-def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_choice, inspire_id, workers_text,
+def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_spread_rel, mw_choice, inspire_id, workers_text,
          scheduler, timeout_text, chunk_text, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta) -> None:
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
 
@@ -432,7 +437,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, beam_spread_rel, mw_
             finally:
                 if connection is not None:
                     connection.close()
-            written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods)
+            written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods, encoding)
         except ScanInterrupted as stop:
             if (ctx.obj or {}).get("debug"):
                 raise
@@ -476,8 +481,10 @@ def _signal_name(signum: int) -> str:
 @click.option("--from", "from_dir", type=click.Path(exists=True, file_okay=False), required=True, help="Directory with limits_<width>.json.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option("--inspire-id", default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
-def export(from_dir, out_dir, inspire_id) -> None:
-    """Write bkgonly.json + patchset.json for the curves of a previous scan."""
+@click.option("--encoding", default="whitened", show_default=True, type=click.Choice(["whitened", "per_measurement"]),
+              help="pyhf layout: whitened (3 pyhf parameters, rotation in whitening.json) or per_measurement.")
+def export(from_dir, out_dir, inspire_id, encoding) -> None:
+    """Write bkgonly.json + patchset.json (+ whitening.json) for the curves of a previous scan."""
     from .io.curves import read_limits_json
     from .scan import export_workspaces
 
@@ -485,7 +492,7 @@ def export(from_dir, out_dir, inspire_id) -> None:
     if not files:
         raise ValueError(f"no limits_<width>.json in {from_dir}")
     curves = [read_limits_json(f) for f in files]
-    paths = export_workspaces(curves, out_dir, inspire_id=inspire_id)
+    paths = export_workspaces(curves, out_dir, inspire_id=inspire_id, encoding=encoding)
     click.echo("wrote " + ", ".join(str(p) for p in paths))
 
 

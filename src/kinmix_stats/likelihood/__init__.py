@@ -2,8 +2,9 @@
 
 * :mod:`.gaussian` -- :class:`LinearGaussianProblem` and its exact profile fits (batched).
 * :mod:`.cls` -- asymptotic CLs limits with the q~_mu test statistic (arXiv:1007.1727).
-* :mod:`.workspace` -- HistFactory (pyhf schema 1.0.0) encoding of a problem.
-* :mod:`.patchset` -- background-only workspace + patchset export, atomic, pyhf-verified.
+* :mod:`.whitened` -- the default HistFactory (pyhf schema 1.0.0) encoding: whitened channels, 3 pyhf parameters.
+* :mod:`.workspace` -- the one-channel-per-measurement encoding (correlations as pyhf nuisances).
+* :mod:`.patchset` -- background-only workspace + patchset export, streamed, atomic, pyhf-verified.
 """
 
 from __future__ import annotations

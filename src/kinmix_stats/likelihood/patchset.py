@@ -3,8 +3,10 @@
 The layout is the one ATLAS publishes on HEPData: ``bkgonly.json`` (pyhf workspace schema
 1.0.0) shared by every hypothesis, and ``patchset.json`` (pyhf patchset schema 1.0.0) whose
 metadata carries the sha256 ``pyhf digest`` of the background-only workspace, the
-``labels`` naming the hypothesis coordinates and one patch per hypothesis. Both files are
-validated with pyhf before anything is written and are written atomically (temporary file in
+``labels`` naming the hypothesis coordinates and one patch per hypothesis. Patches are streamed
+to a temporary file as they are produced (compact JSON, one patch per line), so memory does not grow
+with their number; the background-only workspace and the first patch are validated with pyhf, every
+patch's label, values and operation paths are checked. Files are written atomically (temporary file in
 the target directory, ``fsync``, ``os.replace``): a failure leaves no partial file behind.
 The two renames are not one transaction; if the second fails, :func:`load_and_verify` detects
 the digest mismatch.
@@ -21,10 +23,11 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import pyhf
 from pyhf.patchset import PatchSet
 
@@ -49,12 +52,15 @@ def _json_value(v: Any) -> Any:
 
 def _atomic_write_json(obj: Any, path: Path) -> Path:
     """Serialise ``obj`` to a temp file next to ``path`` and fsync it; return the temp path."""
-    text = json.dumps(obj, indent=1, sort_keys=False, allow_nan=False)
+    return _atomic_write_text(json.dumps(obj, indent=1, sort_keys=False, allow_nan=False) + "\n", path)
+
+
+def _atomic_write_text(text: str, path: Path) -> Path:
+    """Write ``text`` to a temp file next to ``path`` and fsync it; return the temp path."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-            fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; exported files are meant to be shared
@@ -77,115 +83,153 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _check_patch(entry: Any, keys: list[str] | None, seen: set[str]) -> tuple[dict[str, Any], list[str]]:
+    try:
+        label, values, ops = entry
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"each patch must be a (label, values, ops) tuple, got {entry!r}") from err
+    if not isinstance(label, str) or not _LABEL_RE.match(label):
+        raise ValueError(f"patch label must match ^[a-zA-Z0-9_]+$, got {label!r}")
+    if label in seen:
+        raise ValueError(f"patch label {label!r} is used twice; labels must be unique")
+    seen.add(label)
+    if not isinstance(values, Mapping) or not values:
+        raise ValueError(f"values of patch {label!r} must be a non-empty mapping, got {values!r}")
+    these = [str(k) for k in values]
+    if keys is None:
+        bad = [k for k in these if not _LABEL_RE.match(k)]
+        if bad:
+            raise ValueError(f"value names {bad} must match ^[a-zA-Z0-9_]+$ (they become patchset labels)")
+    elif these != keys:
+        raise ValueError(f"patch {label!r} has value names {these}, expected {keys} (same order)")
+    spec = {"metadata": {"name": label, "values": [_json_value(v) for v in values.values()]}, "patch": list(ops)}
+    return spec, these
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
 def export_workspaces(
     bkg_only: Mapping[str, Any],
-    patches: Sequence[tuple[str, Mapping[str, Any], list[dict[str, Any]]]],
+    patches: Iterable[tuple[str, Mapping[str, Any], list[dict[str, Any]]]],
     out_dir: str | os.PathLike[str],
     *,
     description: str,
     references: Mapping[str, str],
     extra_metadata: Mapping[str, Any] | None = None,
     validate_patches: bool = False,
+    sidecars: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``bkgonly.json`` and ``patchset.json`` into ``out_dir`` atomically.
+    """Write ``bkgonly.json`` and ``patchset.json`` (and ``sidecars``) into ``out_dir`` atomically.
+
+    Patches are streamed: each is validated and serialised as it comes, so a patchset of thousands of
+    hypotheses never sits in memory (an iterator/generator is the intended input). The patchset file
+    is compact JSON with one patch per line.
 
     Args:
         bkg_only: background-only workspace spec (e.g. from
-            :func:`~kinmix_stats.likelihood.workspace.build_background_only`).
+            :func:`~kinmix_stats.likelihood.whitened.background_only`).
         patches: ``(label, values, ops)`` per hypothesis: ``label`` matching ``^[a-zA-Z0-9_]+$``
             (unique), ``values`` an ordered mapping of hypothesis coordinates (the same keys, in
             the same order, for every patch; keys become the patchset ``labels``), ``ops`` the
-            JSON-Patch operations (e.g. from :func:`~kinmix_stats.likelihood.workspace.signal_patch_ops`).
+            JSON-Patch operations adding the signal.
         out_dir: target directory (created if missing).
         description: patchset ``metadata.description``.
         references: patchset ``metadata.references``; pyhf's schema 1.0.0 requires at least one
             entry and allows only ``hepdata`` (``"ins"`` + 7 digits, the INSPIRE record id), so a
             value is mandatory; no default is invented here.
         extra_metadata: additional keys merged into ``metadata`` (the schema allows them).
-        validate_patches: also apply every patch and validate the resulting workspace (slow
-            for thousands of patches; the first patch is always checked).
+        validate_patches: apply every patch and validate the resulting workspace (slow for thousands
+            of patches). The first patch is always validated with pyhf's patchset schema and applied;
+            every patch's label, values and operation paths are checked.
+        sidecars: ``{file name: text}`` written verbatim next to the two files (e.g. ``whitening.json``, whose
+            sha256 the patchset metadata records).
 
     Returns:
         ``(bkgonly_path, patchset_path)``.
 
     Raises:
         ValueError: on bad labels, values or references, or if pyhf's schema validation fails;
-            nothing is written in that case.
+            nothing is written (or replaced) in that case.
     """
     if not isinstance(description, str) or not description.strip():
         raise ValueError(f"description must be a non-empty string, got {description!r}")
-    if not patches:
-        raise ValueError("patches must contain at least one (label, values, ops) entry")
     refs = dict(references) if isinstance(references, Mapping) else {}
     if not refs or set(refs) - {"hepdata"} or not all(_HEPDATA_RE.match(str(v)) for v in refs.values()):
         raise ValueError(
             f"references must be {{'hepdata': 'ins1234567'}} (pyhf patchset schema 1.0.0), got {references!r}"
         )
+    side = dict(sidecars or {})
+    for name in side:
+        if name in (BKG_ONLY_FILE, PATCHSET_FILE) or "/" in name or not name.endswith(".json"):
+            raise ValueError(f"sidecar file name must be a plain *.json name other than the two workspace files, got {name!r}")
+        if not isinstance(side[name], str):
+            raise ValueError(f"sidecar {name!r} must be given as text (str), got {type(side[name]).__name__}")
 
     try:
         workspace = pyhf.Workspace(dict(bkg_only))
     except Exception as err:  # pyhf raises its own schema exceptions
         raise ValueError(f"bkg_only is not a valid pyhf 1.0.0 workspace: {err}") from err
-
-    keys: list[str] | None = None
-    seen: set[str] = set()
-    patch_specs = []
-    for entry in patches:
-        try:
-            label, values, ops = entry
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"each patch must be a (label, values, ops) tuple, got {entry!r}") from err
-        if not isinstance(label, str) or not _LABEL_RE.match(label):
-            raise ValueError(f"patch label must match ^[a-zA-Z0-9_]+$, got {label!r}")
-        if label in seen:
-            raise ValueError(f"patch label {label!r} is used twice; labels must be unique")
-        seen.add(label)
-        if not isinstance(values, Mapping) or not values:
-            raise ValueError(f"values of patch {label!r} must be a non-empty mapping, got {values!r}")
-        these = [str(k) for k in values]
-        if keys is None:
-            keys = these
-            bad = [k for k in keys if not _LABEL_RE.match(k)]
-            if bad:
-                raise ValueError(f"value names {bad} must match ^[a-zA-Z0-9_]+$ (they become patchset labels)")
-        elif these != keys:
-            raise ValueError(f"patch {label!r} has value names {these}, expected {keys} (same order)")
-        patch_specs.append(
-            {"metadata": {"name": label, "values": [_json_value(v) for v in values.values()]}, "patch": list(ops)}
-        )
-
-    metadata: dict[str, Any] = dict(extra_metadata or {})
-    metadata.update(
-        {
-            "description": description,
-            "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
-            "labels": keys,
-            "references": refs,
-        }
-    )
-    spec = {"metadata": metadata, "patches": patch_specs, "version": "1.0.0"}
-    try:
-        patchset = PatchSet(spec)
-        to_check = patchset.patches if validate_patches else patchset.patches[:1]
-        for patch in to_check:
-            pyhf.Workspace(patch.apply(workspace))
-    except Exception as err:
-        raise ValueError(f"patchset failed pyhf validation: {err}") from err
+    n_channels = len(workspace["channels"])
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    targets = (out / BKG_ONLY_FILE, out / PATCHSET_FILE)
+    targets = [out / BKG_ONLY_FILE, out / PATCHSET_FILE] + [out / name for name in side]
     temps: list[Path] = []
     try:
         temps.append(_atomic_write_json(dict(workspace), targets[0]))
-        temps.append(_atomic_write_json(spec, targets[1]))
-        for tmp, target in zip(temps, targets):
-            os.replace(tmp, target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{PATCHSET_FILE}.", suffix=".tmp", dir=out)
+        temps.append(Path(tmp))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            keys: list[str] | None = None
+            seen: set[str] = set()
+            count = 0
+            metadata: dict[str, Any] | None = None
+            for entry in patches:
+                spec, these = _check_patch(entry, keys, seen)
+                for op in spec["patch"]:
+                    path = op.get("path", "") if isinstance(op, Mapping) else ""
+                    parts = path.split("/")
+                    if len(parts) < 3 or parts[1] != "channels" or not parts[2].isdigit() or int(parts[2]) >= n_channels:
+                        raise ValueError(f"patchset failed pyhf validation: patch {spec['metadata']['name']!r}: operation path {path!r} is not a /channels/<i>/... path of this workspace")
+                if keys is None:
+                    keys = these
+                    metadata = dict(extra_metadata or {})
+                    metadata.update({
+                        "description": description,
+                        "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
+                        "labels": keys,
+                        "references": refs,
+                    })
+                    try:
+                        first = PatchSet({"metadata": metadata, "patches": [spec], "version": "1.0.0"})
+                        pyhf.Workspace(first.patches[0].apply(workspace))
+                    except Exception as err:
+                        raise ValueError(f"patchset failed pyhf validation: {err}") from err
+                    fh.write('{"metadata":' + _dumps(metadata) + ',\n"patches":[\n')
+                elif validate_patches:
+                    try:
+                        pyhf.Workspace(jsonpatch.apply_patch(dict(workspace), spec["patch"]))
+                    except Exception as err:
+                        raise ValueError(f"patch {spec['metadata']['name']!r} failed pyhf validation: {err}") from err
+                fh.write((",\n" if count else "") + _dumps(spec))
+                count += 1
+            if not count:
+                raise ValueError("patches must contain at least one (label, values, ops) entry")
+            fh.write('\n],\n"version":"1.0.0"}\n')
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        for name, text in side.items():
+            temps.append(_atomic_write_text(text, out / name))
+        for tmp_path, target in zip(temps, targets):
+            os.replace(tmp_path, target)
         _fsync_dir(out)
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
-    return targets
+        for tmp_path in temps:
+            tmp_path.unlink(missing_ok=True)
+    return targets[0], targets[1]
 
 
 def load_and_verify(out_dir: str | os.PathLike[str]) -> tuple[pyhf.Workspace, PatchSet]:

@@ -1,4 +1,6 @@
-r"""Encode a :class:`~kinmix_stats.likelihood.gaussian.LinearGaussianProblem` as a pyhf workspace.
+r"""Encode a :class:`~kinmix_stats.likelihood.gaussian.LinearGaussianProblem` as a pyhf workspace, one channel
+per measurement (the ``per_measurement`` export option; the default export is the whitened encoding of
+:mod:`kinmix_stats.likelihood.whitened`, which needs no correlation nuisances and fits in well under a second).
 
 HistFactory has Poisson main terms and unit-Gaussian constraint terms; the residual likelihood
 is a correlated Gaussian. The encoding below reproduces the Gaussian NLL (up to a constant)

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= results
 
-.PHONY: demo test venv validate benchmark workspaces clean
+.PHONY: demo test lint venv validate benchmark workspaces clean
 
 $(BIN)/kinmix: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,17 @@ venv: $(BIN)/kinmix
 demo: venv
 	$(BIN)/kinmix scan --width narrow,wide --out $(OUT)
 
+# Quality gates first (lint, types), then the suite; .ci/run calls exactly `make test`.
+LINT_PATHS := src tests benchmarks validation workspaces tools
+
 test: venv
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
 
 validate: venv
 	$(BIN)/python validation/run_all.py

@@ -19,17 +19,17 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import platform
+import time
+import warnings
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import kinmix_stats as km  # noqa: E402
-from kinmix_stats.likelihood.limits import default_likelihood  # noqa: E402
-from kinmix_stats.parallel import connect  # noqa: E402
+import kinmix_stats as km
+from kinmix_stats.likelihood.limits import default_likelihood
+from kinmix_stats.parallel import connect
 
 OUT = Path(__file__).resolve().parent / "output"
 

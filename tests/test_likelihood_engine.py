@@ -135,7 +135,7 @@ def test_profile_fit_matches_minuit_on_full_likelihood():
     assert np.allclose([m.values["a"], m.values["s"]], fit.thetas_hat, rtol=1e-3, atol=1e-4)
     # conditional fit at fixed mu
     for mu in (0.0, 1.5):
-        m2 = Minuit(lambda a, s: chi2(prob, mu, [a, s]), a=0.0, s=0.0)  # noqa: B023
+        m2 = Minuit(lambda a, s: chi2(prob, mu, [a, s]), a=0.0, s=0.0)
         m2.errordef = Minuit.LEAST_SQUARES
         m2.migrad()
         assert m2.fval == pytest.approx(profile_chi2(prob, mu), abs=1e-6)

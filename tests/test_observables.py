@@ -17,8 +17,7 @@ from scipy import integrate
 import kinmix_stats as km
 from kinmix_stats.inputs.fermions import FERMIONS
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
-from kinmix_stats.observables import REGISTRY, observables, predict
-from kinmix_stats.observables import ee_ffbar
+from kinmix_stats.observables import REGISTRY, ee_ffbar, observables, predict
 from kinmix_stats.observables.amplitudes import gaussian_average_propagator
 
 HBARC2_PB = 0.3893793721e9  # (hbar c)^2 in GeV^2 pb, PDG 2024 physical constants (typed here, not imported)

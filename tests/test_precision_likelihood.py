@@ -231,7 +231,7 @@ def _with_observed(like, observed):
 
 def test_signal_injection_moves_the_observed_limit(like, wide_limits):
     mass = 50.0
-    i = int(np.flatnonzero(LIMIT_MASSES == mass)[0])
+    i = int(np.flatnonzero(mass == LIMIT_MASSES)[0])
     base = wide_limits[0]
     inj, _ = like.delta_th([mass], 0.03, "wide")
     up = cls_limits(_with_observed(like, like.residuals.observed + inj[0]), [mass], "wide")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -58,7 +58,7 @@ DATASET_SETS = {
 
 
 # ------------------------------------------------------------------------------------ helpers
-@lru_cache(maxsize=None)
+@cache
 def likelihood(model: str, datasets: tuple[str, ...]) -> PrecisionLikelihood:
     return PrecisionLikelihood(datasets=list(datasets), model_factory=zl.zprime_factory(model))
 
@@ -106,7 +106,7 @@ def mask(names, pred) -> np.ndarray:
 
 
 def is_lep2(n: str) -> bool:
-    return n.split("/")[0] in zl.LEP2_DATASETS
+    return n.split("/", maxsplit=1)[0] in zl.LEP2_DATASETS
 
 
 # ------------------------------------------------------------------------------------ (a)
@@ -413,14 +413,14 @@ def conclusion(pdg, a, b, c_all, c_nobh, d, e) -> list[str]:
         "",
         "Established (measured here, within our likelihood):",
         "",
-        f"* **The LEP-II Bhabha data drive the excess for chi, psi, eta.** Without `lep2_bhabha` our limits are "
+        "* **The LEP-II Bhabha data drive the excess for chi, psi, eta.** Without `lep2_bhabha` our limits are "
         + ", ".join(f"{m} {fmt(nobh[m])} ({nobh[m] / pdg[m]:.2f} x PDG)" for m in ("chi", "psi", "eta"))
         + f", against {', '.join(f'{nom[m] / pdg[m]:.2f}' for m in ('chi', 'psi', 'eta'))} with them. For chi at "
         f"{CHI_PULL_MASS:.0f} GeV the forward Bhabha bins (cos theta >= 0) carry {fwd['info'] / b[-1]['info']:.0%} of the "
         f"Fisher information and the data there lie {fwd['data_dot']:+.1f} sigma along the signal direction "
         f"(mu_hat = {fwd['mu_hat']:+.2f} +- {fwd['sigma_mu']:.2f}): they fluctuate away from a chi signal and "
         "tighten the limit; sigma(mumu) is the other main contributor, the asymmetries barely matter for chi.",
-        f"* **A global fluctuation is a small effect.** Observed/expected = "
+        "* **A global fluctuation is a small effect.** Observed/expected = "
         + ", ".join(f"{m} {c_all[m]['obs'] / c_all[m]['exp']:.2f}" for m in MODELS)
         + " with all data; observed limits inside the +-1 sigma expected band for "
         + ", ".join(m for m in MODELS if c_all[m]["exp_p1"] <= c_all[m]["obs"] <= c_all[m]["exp_m1"])

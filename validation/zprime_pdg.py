@@ -240,7 +240,7 @@ def main() -> int:
         "z_eff = 0 (no mixing), so their weakest rho0 = 1 limit equals the no-mixing one; chi, R and B-L have z_Phi_u = z_Phi_d, so their",
         "limit does not depend on tan beta (B-L: z = 0, no mixing at all, as the PDG text says).",
         "",
-        f"**No Z'-like state.** With mass mixing there is no Z'-like eigenstate of physical mass inside the window sqrt(m_Z0^2 ∓ |b|) around",
+        "**No Z'-like state.** With mass mixing there is no Z'-like eigenstate of physical mass inside the window sqrt(m_Z0^2 ∓ |b|) around",
         f"m_Z0 (`spectrum.zprime_window`); for chi at the nominal g_z (dM^2 = {dm_chi:.0f} GeV^2) it is {lo[0]:.1f}–{hi[0]:.1f} GeV. Grid masses inside",
         "the window are neither excluded nor allowed: they are removed from the grid before the limit is taken (\"masses with no Z' state\"",
         "column) and the limit means \"every remaining grid mass above it is allowed\". " + removed_note,

@@ -262,7 +262,7 @@ class CheckpointStore:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "CheckpointStore":
+    def __enter__(self) -> CheckpointStore:  # noqa: PYI034 - not subclassed
         return self
 
     def __exit__(self, *exc) -> None:

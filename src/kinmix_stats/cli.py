@@ -6,7 +6,6 @@ line on stderr (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -552,4 +551,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

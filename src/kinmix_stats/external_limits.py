@@ -19,6 +19,7 @@ approximation, as the Z' then also picks up Z-like couplings.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -264,7 +265,7 @@ class ExternalLimit:
         else:
             raise ValueError(f"convention must be 'hook' or 'file', got {convention!r}")
         bounds = [*self.segment_starts, self.mass_gev.size]
-        return [(self.mass_gev[a:b].copy(), eps[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return [(self.mass_gev[a:b].copy(), eps[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
 
     def plot_arrays(self, sin2_theta_w: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Mass and Hook-ε arrays with a NaN between segments, ready for ``ax.plot``."""

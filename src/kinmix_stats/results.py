@@ -246,7 +246,7 @@ class LimitCurve:
         return np.array([s == STATUS_OK for s in self.status], dtype=bool)
 
     # ------------------------------------------------------------- transforms
-    def select(self, mask: object) -> "LimitCurve":
+    def select(self, mask: object) -> LimitCurve:
         """Return a new curve with the points picked by ``mask``.
 
         ``mask`` is a boolean array of length ``len(self)`` or an array of integer indices (kept in
@@ -288,14 +288,14 @@ class LimitCurve:
         out: dict[str, Any] = {"width": self.width, "model": self.model, "convention": self.convention}
         if self.coupling != "epsilon":
             out["coupling"] = self.coupling
-        for c, name in zip(CURVE_COLUMNS, self.output_columns):
+        for c, name in zip(CURVE_COLUMNS, self.output_columns, strict=True):
             out[name] = [None if math.isnan(v) else float(v) for v in getattr(self, c).tolist()]
         out["status"] = list(self.status)
         out["metadata"] = copy.deepcopy(self.metadata)
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "LimitCurve":
+    def from_dict(cls, data: Mapping[str, Any]) -> LimitCurve:
         """Build a curve from :meth:`to_dict` output (``None`` in a limit column → NaN).
 
         A dict without ``coupling`` (every file written before g_z curves existed) is an ε curve.
@@ -308,7 +308,7 @@ class LimitCurve:
         if missing:
             raise ValueError(f"LimitCurve.from_dict: missing key(s) {', '.join(missing)} (coupling {coupling!r})")
         kwargs: dict[str, Any] = {}
-        for c, name in zip(CURVE_COLUMNS, names):
+        for c, name in zip(CURVE_COLUMNS, names, strict=True):
             values = data[name]
             if not isinstance(values, (list, tuple, np.ndarray)):
                 raise ValueError(f"LimitCurve.from_dict: {name} must be a list, got {type(values).__name__}")

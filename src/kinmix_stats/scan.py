@@ -54,7 +54,7 @@ _REF_KEY = {"epsilon": "epsilon_ref_observed", "g_z": "g_z_ref_observed"}
 #: patch value naming the linearisation point of a hypothesis
 _REF_VALUE = {"epsilon": "eps_ref", "g_z": "g_z_ref"}
 #: default grid of Z' model scans (see :func:`default_model_mass_grid`)
-MODEL_GRID = {"n": 150, "lo": 10.0, "hi": 5000.0}
+MODEL_GRID: dict[str, Any] = {"n": 150, "lo": 10.0, "hi": 5000.0}
 G_Z_DEFINITION = (
     "U(1)' gauge coupling g_z of the PDG Z' review: L > g_z Z'_mu sum_f fbar gamma^mu (z_L P_L + z_R P_R) f, "
     "charges z of PDG Table 1 (SSM: those of the SM Z)"
@@ -74,6 +74,12 @@ class ModelSpec:
     """
 
     __slots__ = ("name", "family", "x", "epsilon", "delta_m2", "tan_beta")
+    name: str
+    family: str | None
+    x: float | None
+    epsilon: float
+    delta_m2: float
+    tan_beta: float | None
 
     def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
         from ._checks import check_finite
@@ -87,6 +93,9 @@ class ModelSpec:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"unknown Z' model {name!r}; accepted: {accepted}")
         text = name.strip()
+        canonical: str | None
+        family: str | None
+        x: float | None
         if ":" in text:
             family, x = parse_family_point(text)  # ValueError names the bad family or x
             canonical = f"{family}:{x:.12g}"
@@ -198,7 +207,7 @@ class ModelSpec:
         }
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> "ModelSpec":
+    def from_metadata(cls, meta: Any) -> ModelSpec:
         """Inverse of :meth:`to_metadata`."""
         if not isinstance(meta, dict) or "name" not in meta:
             raise ValueError(f"not a Z' model description (no 'name'): {meta!r}")
@@ -470,7 +479,7 @@ def scan(
     meta = _metadata(like, width, methods, metadata, model)
     _canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
 
-    key = None
+    key: dict[str, Any] = {}
     done: dict[int, dict[str, Any]] = {}
     if checkpoint is not None:
         from .checkpoint import CheckpointStore
@@ -695,7 +704,7 @@ def export_workspaces(
     if skipped:
         warnings.warn(f"{len(skipped)} hypotheses not exported (listed in patchset metadata 'skipped_hypotheses')", stacklevel=2)
     ref = PLACEHOLDER_INSPIRE_ID if inspire_id is None else inspire_id
-    extra = {
+    extra: dict[str, Any] = {
         "kinmix_stats_version": __version__,
         "catalogue_hash": like.catalogue.catalogue_hash(),
         "encoding": enc_meta,

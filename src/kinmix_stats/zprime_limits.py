@@ -45,11 +45,12 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import as_positive_array, check_choice, check_finite, check_in_range
 from .inputs.sm import SMParameters
@@ -153,7 +154,7 @@ def zprime_factory(
     epsilon: float = 0.0,
     delta_m2: float = 0.0,
     tan_beta: float | None = None,
-) -> "ZPrimeFactory":
+) -> ZPrimeFactory:
     """A ``ModelFactory`` for model ``name`` whose "epsilon" (coupling) argument is the gauge coupling g_z.
 
     ``name``: a named model (:data:`MODELS`) or a point ``FAMILY:x`` of a PDG Table 1 family
@@ -192,7 +193,7 @@ def zprime_factory(
                 f"give either tan_beta (Higgs-sector mass mixing) or a fixed delta_m2, not both "
                 f"(got tan_beta={tan_beta!r}, delta_m2={dm2!r})"
             )
-        sin2_beta = sin2_beta_from_tan_beta(tan_beta)  # validates: finite, > 0
+        sin2_beta = float(sin2_beta_from_tan_beta(tan_beta))  # validates: finite, > 0
         tan_beta = float(tan_beta)
     factory = _build_factory(name, charges, eps, dm2, sin2_beta)
     factory.mixing = {"epsilon": eps, "delta_m2": dm2, "tan_beta": tan_beta}
@@ -407,7 +408,7 @@ def mass_limits(
     name: str,
     which: str = "lep2",
     g_z: float | None = None,
-    masses: Sequence[float] | None = None,
+    masses: ArrayLike | None = None,
     width="narrow",
     *,
     epsilon: float = 0.0,
@@ -448,7 +449,7 @@ def _beta_samples(z_u: float, z_d: float, n: int) -> np.ndarray:
     return np.array(sorted(s2))
 
 
-def ew_limits_higgs(name: str, masses: Sequence[float] | None = None, n_beta: int = 21, width="narrow") -> dict:
+def ew_limits_higgs(name: str, masses: ArrayLike | None = None, n_beta: int = 21, width="narrow") -> dict:
     """Electroweak (no LEP-II) CLs mass limits with the rho0 = 1 Higgs-doublet Z-Z' mass mixing.
 
     tan(beta) = v_u/v_d is unknown, so z_eff = z_u sin^2(beta) + z_d cos^2(beta) is scanned over
@@ -494,10 +495,10 @@ def coupling_limits(name: str, masses, which: str = "lep2", g_ref: float = 0.05,
     problem = lik.base_problem()
     g1 = g_ref * np.sqrt(cls_limits_batch(problem, _signals(lik, masses, g_ref, width)).observed_mu)
     out = np.full(masses.size, np.nan)
-    for i, (m, g) in enumerate(zip(masses, g1)):
-        if not np.isfinite(g):
+    for i, (m, g_lin) in enumerate(zip(masses, g1, strict=True)):
+        if not np.isfinite(g_lin):
             continue
-        g = min(float(g), 1.5)
+        g = min(float(g_lin), 1.5)
         mu = cls_limits_batch(problem, _signals(lik, np.array([m]), g, width)).observed_mu[0]
         out[i] = g * math.sqrt(mu)
     return out

@@ -27,8 +27,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from .._checks import check_in_range, check_positive
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["SMParameters", "PDG", "alpha_s_running", "HBARC2_GEV2_PB", "HBARC2_GEV2_NB"]
 
@@ -119,7 +123,7 @@ class SMParameters:
         return math.pi * self.alpha / (math.sqrt(2.0) * self.mw0**2 * self.sin2_theta_w)
 
     # --- variations ----------------------------------------------------------------------------
-    def at_fixed_gf(self, alpha: float, sin2_theta_w: float) -> "SMParameters":
+    def at_fixed_gf(self, alpha: float, sin2_theta_w: float) -> SMParameters:
         """Return parameters with new (alpha, sin^2 theta_W) and m_Z0 re-solved at this G_F.
 
         ``m_Z0^2 = pi alpha / (sqrt 2 G_F s_W^2 c_W^2)`` (tree level), the scheme of
@@ -133,7 +137,7 @@ class SMParameters:
         return replace(self, alpha=float(alpha), sin2_theta_w=float(sin2_theta_w), mz0=mz0)
 
 
-def alpha_s_running(mu: float, alpha_s_mz: float = PDG.ALPHA_S_MZ.value, mz: float = PDG.MZ.value) -> float:
+def alpha_s_running(mu: ArrayLike, alpha_s_mz: float = PDG.ALPHA_S_MZ.value, mz: float = PDG.MZ.value) -> Any:
     """One-loop running strong coupling with five active flavours.
 
     alpha_s(mu) = alpha_s(m_Z) / (1 + b0 alpha_s(m_Z) ln(mu^2/m_Z^2)), b0 = (33 - 2 n_f)/(12 pi),
@@ -142,9 +146,9 @@ def alpha_s_running(mu: float, alpha_s_mz: float = PDG.ALPHA_S_MZ.value, mz: flo
     """
     import numpy as np
 
-    mu = np.maximum(np.asarray(mu, dtype=float), 2.0)
+    scale = np.maximum(np.asarray(mu, dtype=float), 2.0)
     b0 = (33.0 - 2.0 * 5.0) / (12.0 * math.pi)
-    return alpha_s_mz / (1.0 + b0 * alpha_s_mz * np.log(mu**2 / mz**2))
+    return alpha_s_mz / (1.0 + b0 * alpha_s_mz * np.log(scale**2 / mz**2))
 
 
 #: (hbar c)^2 = 0.3893793721 GeV^2 mbarn (PDG 2024 physical constants table), in GeV^2 pb and GeV^2 nb.

@@ -26,7 +26,7 @@ def check_output_dir(path: str | os.PathLike[str], *, is_dir: bool = False) -> P
     Raises ``FileNotFoundError``/``NotADirectoryError``/``IsADirectoryError``/``PermissionError`` naming the path.
     """
     dest = Path(path)
-    parent = dest.parent if str(dest.parent) else Path(".")
+    parent = dest.parent if str(dest.parent) else Path()
     if not parent.exists():
         raise FileNotFoundError(f"cannot write {str(dest)!r}: directory {str(parent)!r} does not exist")
     if not parent.is_dir():
@@ -65,7 +65,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
     dest = check_output_dir(path)
-    parent = dest.parent if str(dest.parent) else Path(".")
+    parent = dest.parent if str(dest.parent) else Path()
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent)
     except OSError as err:
@@ -84,7 +84,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, dest)
+        tmp.replace(dest)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

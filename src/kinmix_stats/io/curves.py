@@ -24,8 +24,8 @@ in every format (column names, HEPData variables and qualifiers, ROOT titles, th
 from __future__ import annotations
 
 import contextlib
-import io
 import csv
+import io
 import json
 import math
 import os
@@ -381,13 +381,13 @@ def _fixed_root_clock() -> Iterator[None]:
     import uproot.writing._cascade as cascade
     import uproot.writing._cascadentuple as cascadentuple
     import uproot.writing._cascadetree as cascadetree
-    import uproot.writing.writable as writable
+    from uproot.writing import writable
 
     fixed = _dt.datetime.fromtimestamp(_source_date_epoch(), tz=_dt.timezone.utc).replace(tzinfo=None)
 
     class _Clock(_dt.datetime):
         @classmethod
-        def now(cls, tz=None):  # noqa: D401 - mimic datetime.now
+        def now(cls, tz=None):  # noqa: ARG003 - signature of datetime.now
             return fixed
 
     class _Module:
@@ -396,7 +396,7 @@ def _fixed_root_clock() -> Iterator[None]:
     modules = (cascade, cascadentuple, cascadetree, writable)
     originals = [m.datetime for m in modules]
     for m in modules:
-        m.datetime = _Module  # type: ignore[assignment]
+        m.datetime = _Module
     try:
         yield
     finally:

@@ -135,7 +135,7 @@ class CLsBatchResult(NamedTuple):
     cls_observed_at_limit: np.ndarray
     status: tuple[str, ...]
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
         return int(self.observed_mu.shape[0])
 
     def result(self, i: int) -> CLsResult:
@@ -291,7 +291,7 @@ def cls_limit(problem: LinearGaussianProblem, cl: float = 0.95) -> CLsResult:
 def _brent_decreasing(f: Callable[[float], float], target: float, start: float) -> float:
     """Root of ``f(x) = target`` for a decreasing ``f`` on ``[0, inf)``, bracketing from ``start``."""
     lo, hi = 0.0, max(start, 1e-300)
-    g = lambda x: f(x) - target  # noqa: E731
+    g = lambda x: f(x) - target
     if g(lo) <= 0.0:
         return 0.0
     for _ in range(400):
@@ -330,7 +330,7 @@ def cls_limit_profile(
     alpha = 1.0 - cl
     if not math.isfinite(float(mu_hat)):
         raise ValueError(f"mu_hat must be finite, got {mu_hat!r}")
-    sig: Callable[[float], float] = sigma_mu if callable(sigma_mu) else (lambda _m, _s=float(sigma_mu): _s)
+    sig: Callable[[float], float] = sigma_mu if callable(sigma_mu) else (lambda _m, _s=float(sigma_mu): _s)  # type: ignore[misc]
     s0 = float(sig(max(mu_hat, 0.0) + 1e-12))
     if not (s0 > 0 and math.isfinite(s0)):
         raise ValueError(f"sigma_mu must be finite and > 0, got {s0!r}")

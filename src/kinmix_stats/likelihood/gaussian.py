@@ -235,7 +235,7 @@ class LinearGaussianProblem:
     def _solver(self) -> _Solver:
         return _Solver(self)
 
-    def with_signal(self, signal: object) -> "LinearGaussianProblem":
+    def with_signal(self, signal: object) -> LinearGaussianProblem:
         """A copy with another ``signal`` (n,), sharing the validated data, covariance and solver.
 
         Only the new signal is validated, so building many hypotheses on one dataset (a scan, a

@@ -49,7 +49,7 @@ import numpy as np
 from .._checks import as_positive_array, check_choice, check_in_range
 from ..model.dark_sector import DarkWidthSpec, parse_width
 from ..model.vector_boson import EPSILON_MAX
-from .cls import EXPECTED_NSIGMA, cls_limits_batch
+from .cls import cls_limits_batch
 from .precision import PrecisionLikelihood, dark_photon_factory
 
 __all__ = [
@@ -213,7 +213,7 @@ def coupling_window(
     if todo.size:
         lo = np.full(todo.size, smallest)
         hi = np.full(todo.size, cap)
-        steps = int(math.ceil(math.log2(math.log(cap / smallest) / rtol))) + 1
+        steps = math.ceil(math.log2(math.log(cap / smallest) / rtol)) + 1
         for _ in range(steps):
             mid = np.sqrt(lo * hi)
             good = _factory_valid(likelihood, masses[todo], mid)
@@ -300,7 +300,7 @@ def cls_limits(
     capped = np.zeros((m, 6), dtype=bool)
     history: dict[str, np.ndarray] = {}
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         flat_mass = np.repeat(masses, 6)
         delta, valid = coupling_delta_th(likelihood, flat_mass, eps_ref.ravel(), width)
         delta = np.where(valid[:, None], delta, 0.0)
@@ -401,12 +401,12 @@ def chi2_limits(
     eps_tab = np.minimum(grid[None, :], edge[:, None])
     values = dchi2(np.repeat(masses, grid.size), eps_tab.ravel()).reshape(m, grid.size)
     crossed = values >= delta_chi2
-    has = crossed.any(axis=1)
+    has = np.asarray(crossed.any(axis=1))
     j = np.where(has, np.argmax(crossed, axis=1), grid.size - 1)
     rows = np.arange(m)
     lo = np.where(j > 0, eps_tab[rows, np.maximum(j - 1, 0)], eps_tab[:, 0])
     hi = eps_tab[rows, j]
-    bisect = has & (j > 0)
+    bisect = np.asarray(has & (j > 0))
     if np.any(bisect):
         for _ in range(n_bisect):  # vectorised over masses
             mid = np.sqrt(lo[bisect] * hi[bisect])

@@ -29,10 +29,9 @@ validation report shows the sensitivity. ``beam_spread_rel=0`` gives the bare Br
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -106,8 +105,8 @@ class PrecisionLikelihood:
         self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))
         self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1)
         self.entries = []
-        for obs, kin in zip(self.catalogue.observables, self.catalogue.kinematics):
-            kin = dict(kin)
+        for obs, kin0 in zip(self.catalogue.observables, self.catalogue.kinematics):
+            kin = dict(kin0)
             if obs in _SMEARED_OBSERVABLES and self.beam_spread_rel > 0:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
             self.entries.append((obs, kin))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 import jsonschema
 import numpy as np
@@ -57,7 +57,7 @@ _PSD_TOL = 1e-10
 _SYM_TOL = 1e-10
 _DIAG_TOL = 1e-12
 
-PathOrName = Union[str, Path]
+PathOrName = str | Path
 
 
 class CatalogueError(ValueError):
@@ -241,7 +241,7 @@ def _resolve(path_or_name: PathOrName) -> tuple[str, str, str]:
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _StrictLoader(_BaseLoader):
     """SafeLoader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
 
 
@@ -262,7 +262,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 def _parse_yaml(label: str, text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -398,7 +398,7 @@ def _check_correlation(label: str, doc: dict[str, Any]) -> None:
             raise _error(label, "correlation", f"matrix[{i}][{i}]", f"diagonal must be 1, got {c[i, i]}")
     asym = np.abs(c - c.T)
     if asym.max() > _SYM_TOL:
-        i, j = np.unravel_index(int(np.argmax(asym)), asym.shape)
+        i, j = (int(k) for k in np.unravel_index(int(np.argmax(asym)), asym.shape))
         raise _error(label, "correlation", f"matrix[{i}][{j}]",
                      f"not symmetric: {c[i, j]} vs matrix[{j}][{i}] = {c[j, i]}")
     eig = np.linalg.eigvalsh(c)

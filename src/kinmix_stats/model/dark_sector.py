@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -42,7 +41,7 @@ class DiracDarkMatter:
         check_in_range("m_chi", self.m_chi, 0.0, math.inf, high_inclusive=False)
 
 
-DarkWidthSpec = Union[str, float, DiracDarkMatter]
+DarkWidthSpec = str | float | DiracDarkMatter
 
 
 def parse_width(width: DarkWidthSpec) -> DarkWidthSpec:

@@ -68,6 +68,7 @@ charge assignment, so it has no Higgs charges: :func:`higgs_doublet_charges` rai
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -132,6 +133,7 @@ def effective_higgs_charge(charges: U1Charges, *, tan_beta=None, sin2_beta=None)
                 f"z_Phi_d={z_d!r}), so the mixing depends on tan_beta; give tan_beta or sin2_beta"
             )
         return z_u
+    s2: Any
     if tan_beta is not None:
         s2 = sin2_beta_from_tan_beta(tan_beta)
     else:
@@ -203,5 +205,5 @@ def _numeric(value) -> bool:
         return False
     try:
         return np.asarray(value).dtype.kind in "iuf"
-    except Exception:  # pragma: no cover - defensive
+    except (TypeError, ValueError):  # pragma: no cover - defensive
         return False

@@ -188,11 +188,10 @@ def diagonalise(sm: SMParameters, epsilon, mx2, delta_m2=0.0) -> Diagonalisation
 
     rotation = np.einsum("nij,njk->nik", p, o)
     z0_comp = np.einsum("i,nik->nk", z0_hat, o)
-    result = Diagonalisation(
+    return Diagonalisation(
         masses=np.sqrt(np.clip(lam, 0.0, None)),
         rotation=rotation,
         hat_vectors=o,
         z0_fraction=z0_comp**2,
         z0_hat=z0_hat,
     )
-    return result

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_finite, check_in_range
 from ..inputs.fermions import FERMIONS, QUARKS, get_fermion
@@ -59,7 +61,7 @@ class ZPrime:
     def __init__(
         self,
         mass,
-        epsilon: float = 0.0,
+        epsilon: ArrayLike = 0.0,
         *,
         gx=0.0,
         charges: U1Charges | None = None,
@@ -117,7 +119,7 @@ class ZPrime:
         self._mx2 = mx2
         self._diag = diagonalise(self.sm, self.epsilon, np.where(valid, mx2, 0.0), self.delta_m2)
 
-    def with_sm(self, sm: SMParameters) -> "ZPrime":
+    def with_sm(self, sm: SMParameters) -> ZPrime:
         """The same model (same physical or Lagrangian masses, couplings, width) with other SM parameters."""
         mass = float(self.requested_mass[0]) if self._scalar else self.requested_mass
         return ZPrime(
@@ -133,7 +135,7 @@ class ZPrime:
             higgs_mass_terms=self.higgs_mass_terms,
         )
 
-    def with_epsilon(self, epsilon: float) -> "ZPrime":
+    def with_epsilon(self, epsilon: float) -> ZPrime:
         """The same model with another kinetic mixing (invalid points masked)."""
         mass = float(self.requested_mass[0]) if self._scalar else self.requested_mass
         return ZPrime(
@@ -242,7 +244,7 @@ class ZPrime:
         for j, f in enumerate(FERMIONS.values()):
             k = k_qcd if f.is_quark else 1.0
             out[f.name] = fermion_width(masses, gv[:, :, j], ga[:, :, j], f.mass, f.n_colour, k)
-        out["hadrons"] = sum(out[q] for q in QUARKS)
+        out["hadrons"] = cast("np.ndarray", sum(out[q] for q in QUARKS))
         g_ww = sm.g * d.rotation[:, 1, :]
         out["WW"] = ww_width(masses, g_ww, sm.mw0)
         a = sm.cw * d.rotation[:, 1, :] - sm.sw * d.rotation[:, 0, :]  # Z0 components
@@ -351,6 +353,6 @@ def _column(value):
 def _numeric(value) -> bool:
     try:
         arr = np.asarray(value)
-    except Exception:  # pragma: no cover - defensive
+    except (TypeError, ValueError):  # pragma: no cover - defensive
         return False
     return arr.dtype.kind in "iuf"

@@ -18,6 +18,7 @@ differential Bhabha scattering, at tree level with gamma, Z and Z' exchange (see
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from .._checks import check_choice, check_in_range

@@ -21,6 +21,7 @@ from pathlib import Path
 import mplhep
 import numpy as np
 from matplotlib import style as mpl_style
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -121,7 +122,7 @@ def _draw_band(ax, curve: LimitCurve) -> None:
             ax.fill_between(m, lo, hi, where=ok, color=colour, linewidth=0, label=label)
 
 
-def _new_figure() -> tuple[Figure, object]:
+def _new_figure() -> tuple[Figure, Axes]:
     fig = Figure(figsize=(12, 7))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

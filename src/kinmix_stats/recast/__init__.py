@@ -15,9 +15,9 @@ from .drell_yan import (
     VectorBoson,
     bosons_from_model,
     gaussian_smear,
+    parton_luminosity,
     partonic_cross_section,
     partonic_terms,
-    parton_luminosity,
     sm_bosons,
     true_mass_grid,
 )

@@ -276,7 +276,7 @@ class PeakMatcher:
             try:
                 f_hi = f(hi)
             except NoZPrimeStateError:
-                return self._edge(lo, hi, f, alpha_d, m_chi)
+                return self._edge(lo, hi, f)
             if f_hi >= 0:
                 break
             if hi >= log_max - 1e-12:
@@ -285,7 +285,7 @@ class PeakMatcher:
         root = toms748(f, lo, hi, args=(), k=2, xtol=1e-12, rtol=rtol, maxiter=100, full_output=False)
         return math.exp(root), "ok"
 
-    def _edge(self, lo: float, hi: float, f, alpha_d: float, m_chi: float) -> tuple[float, str]:
+    def _edge(self, lo: float, hi: float, f) -> tuple[float, str]:
         """The largest eps in [e^lo, e^hi] with a Z'-like state (bisection); solve there if the target is reached."""
         for _ in range(40):
             mid = 0.5 * (lo + hi)
@@ -312,7 +312,7 @@ def relaxed_epsilon(
     sm: SMParameters | None = None,
 ) -> float:
     """eps_relaxed (Hook) at one mass for one alpha_D (see :meth:`PeakMatcher.match`)."""
-    gmax = dirac_dm_width(mass, alpha_d, m_chi)
+    gmax = float(dirac_dm_width(mass, alpha_d, m_chi))
     return PeakMatcher(mass, resolution, dy, eps_cms, gmax, sm).match(alpha_d, m_chi)[0]
 
 
@@ -384,7 +384,7 @@ def recast_cms(
     status = np.empty((len(alphas), m_pts.size), dtype=object)
     matchers: dict[int, PeakMatcher] = {}
     show_idx = {int(np.argmin(np.abs(m_pts - s))) for s in showcase_masses if m_pts.size}
-    for k, (m, e) in enumerate(zip(m_pts, eps_pts)):
+    for k, (m, e) in enumerate(zip(m_pts, eps_pts, strict=True)):
         # one matcher per alpha_D: its window (m +- 5 sigma_M + 2 Gamma_dark) and grids follow that width
         for i, a in enumerate(alphas):
             pm = PeakMatcher(float(m), resolution, dy, float(e), float(dirac_dm_width(m, a, mc)), sm)
@@ -470,7 +470,7 @@ def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, al
         edges = np.linspace(pm.reco_lo, pm.reco_hi, 61)
         tag = f"m{m_pts[k]:.3f}".replace(".", "p")
 
-        def h(values, label):
+        def h(values, label, edges=edges):
             hh = hist.Hist.new.Reg(edges.size - 1, edges[0], edges[-1], name="m_mumu", label="m_mumu [GeV]").Double()
             hh.view()[:] = values
             hh.label = label
@@ -532,7 +532,7 @@ def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms:
             (f"alpha_D={a_show:g}, eps={eps_pts[k]:.3g} (CMS)", float(eps_pts[k]), a_show),
             (f"alpha_D={a_show:g}, eps={relaxed[i_show, k]:.3g} (matched)", float(relaxed[i_show, k]), a_show),
         ]
-        for ax, (title, eps, a) in zip(axes, cases):
+        for ax, (title, eps, a) in zip(axes, cases, strict=True):
             st = pm.signal_true(eps, a, m_chi)
             smeared = ((pm.kernel @ st) / pm.background)[rsel]
             raw = st[sel] / pm.background_true[sel]

@@ -266,12 +266,12 @@ def parton_luminosity(
     w = ylim[:, None] * gw[None, :]
     x1 = sqrt_tau[:, None] * np.exp(y)
     x2 = sqrt_tau[:, None] * np.exp(-y)
-    q = np.broadcast_to(m[:, None], x1.shape)
+    mu_f = np.broadcast_to(m[:, None], x1.shape)
     out = np.empty((len(quarks), m.size))
     for k, name in enumerate(quarks):
         pid = QUARK_PID[name]
-        f1, fb1 = pdf.xfxq(pid, x1, q), pdf.xfxq(-pid, x1, q)
-        f2, fb2 = pdf.xfxq(pid, x2, q), pdf.xfxq(-pid, x2, q)
+        f1, fb1 = pdf.xfxq(pid, x1, mu_f), pdf.xfxq(-pid, x1, mu_f)
+        f2, fb2 = pdf.xfxq(pid, x2, mu_f), pdf.xfxq(-pid, x2, mu_f)
         out[k] = np.sum(w * (f1 * fb2 + fb1 * f2), axis=1)
     return out
 

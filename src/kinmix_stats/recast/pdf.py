@@ -80,7 +80,7 @@ def pythia8_pdfdata_dir() -> Path | None:
     for entry in dist.files or ():
         parts = Path(str(entry)).parts
         if "pdfdata" in parts and str(entry).endswith(".dat"):
-            located = Path(dist.locate_file(entry)).resolve()
+            located = Path(str(dist.locate_file(entry))).resolve()
             return located.parent
     return None
 
@@ -148,7 +148,7 @@ class LHAPDFGrid:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         text = self.path.read_text()
-        blocks = re.split(r"^\s*---\s*$", text, flags=re.M)
+        blocks = re.split(r"^\s*---\s*$", text, flags=re.MULTILINE)
         if len(blocks) < 2:
             raise ValueError(f"{self.path}: not an lhagrid1 file (no '---' separated blocks)")
         self.header = _parse_header(blocks[0])

@@ -1,6 +1,6 @@
 """Maintenance script: regenerate the catalogue YAML files from the shared transcriptions.
 
-This is *not* imported by the package. It documents, as code, every transformation applied when
+This is *not* part of the package (it lives in ``tools/``, outside ``src``). It documents, as code, every transformation applied when
 the published numbers in ``/work/shared/data`` (third-party transcriptions with provenance, see
 that directory's README) were copied into the package catalogue:
 
@@ -12,7 +12,7 @@ that directory's README) were copied into the package catalogue:
 
 Run (from the repository root)::
 
-    python src/kinmix_stats/data/_transcribe.py /work/shared/data src/kinmix_stats/data
+    python tools/transcribe_catalogue.py ../shared/data src/kinmix_stats/data
 
 and review ``git diff`` afterwards; the YAML files are the reviewed artefacts.
 """
@@ -50,7 +50,11 @@ def _flow_representer(dumper: yaml.SafeDumper, data: _FlowList) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
 
 
-yaml.SafeDumper.add_representer(_FlowList, _flow_representer)
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper with the flow-list representer (yaml's global SafeDumper is left untouched)."""
+
+
+_Dumper.add_representer(_FlowList, _flow_representer)
 
 
 def _matrix(rows: list[list[float]]) -> list[_FlowList]:
@@ -59,7 +63,7 @@ def _matrix(rows: list[list[float]]) -> list[_FlowList]:
 
 def _write(out_dir: Path, doc: dict[str, Any], header: str) -> None:
     path = out_dir / f"{doc['dataset']}.yaml"
-    text = yaml.safe_dump(doc, sort_keys=False, width=110, allow_unicode=False)
+    text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=110, allow_unicode=False)
     path.write_text(header.rstrip() + "\n" + text)
     print(f"wrote {path} ({len(doc['measurements'])} measurements)")
 

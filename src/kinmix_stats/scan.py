@@ -28,9 +28,9 @@ import numpy as np
 from . import __version__
 from ._checks import as_positive_array, check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
+from .likelihood.patchset import export_workspaces as _export
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
-from .likelihood.patchset import export_workspaces as _export
 from .results import STATUS_OK, LimitCurve, _canonical_json
 
 __all__ = [
@@ -809,7 +809,8 @@ def _per_measurement_export(base, labels, values, signals):
     import pyhf
 
     from .likelihood import whitened as wh
-    from .likelihood.gaussian import chi2 as exact_chi2, profiled_nuisances
+    from .likelihood.gaussian import chi2 as exact_chi2
+    from .likelihood.gaussian import profiled_nuisances
     from .likelihood.workspace import build_background_only, encode, pyhf_parameters, signal_patch_ops
 
     mu_max = wh.choose_mu_max(base, signals)

@@ -161,11 +161,11 @@ def export_workspaces(
             f"references must be {{'hepdata': 'ins1234567'}} (pyhf patchset schema 1.0.0), got {references!r}"
         )
     side = dict(sidecars or {})
-    for name in side:
+    for name, text in side.items():
         if name in (BKG_ONLY_FILE, PATCHSET_FILE) or "/" in name or not name.endswith(".json"):
             raise ValueError(f"sidecar file name must be a plain *.json name other than the two workspace files, got {name!r}")
-        if not isinstance(side[name], str):
-            raise ValueError(f"sidecar {name!r} must be given as text (str), got {type(side[name]).__name__}")
+        if not isinstance(text, str):
+            raise ValueError(f"sidecar {name!r} must be given as text (str), got {type(text).__name__}")
 
     try:
         workspace = pyhf.Workspace(dict(bkg_only))

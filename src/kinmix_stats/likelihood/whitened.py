@@ -93,7 +93,7 @@ SM_SAMPLE = "SM"
 POI_NAME = "mu"
 MEASUREMENT_NAME = "kinmix_residuals"
 #: grid on which :func:`max_nll_deviation` measures the encoding (in units of the nuisance scales)
-DEVIATION_GRID = {"mu_points": 9, "nuisance_offsets": (-3.0, 0.0, 3.0)}
+DEVIATION_GRID: dict[str, Any] = {"mu_points": 9, "nuisance_offsets": (-3.0, 0.0, 3.0)}
 _NAME_RE = re.compile(r"[^A-Za-z0-9_]")
 
 

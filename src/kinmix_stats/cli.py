@@ -189,7 +189,8 @@ def spectrum(mass: float, epsilon: float, width: str) -> None:
 @cli.command()
 @click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
 @click.option("--width", default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
-@click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
+@click.option("--method", default="cls,chi2", show_default=True,
+              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2.")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
 @_model_options
@@ -210,14 +211,25 @@ def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str,
     w = _parse_width(width)
     name = "eps95" if spec is None else "gz95"
     what = "" if spec is None else f"{spec.name} Z', "
-    for m in [x.strip() for x in method.split(",")]:
+    from .likelihood.limits import METHODS
+
+    methods = [x.strip() for x in method.split(",")]
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"unknown method {m!r}; accepted: {', '.join(map(repr, METHODS))}")
+    for m in methods:
         res = upper_limit(mass, w, m, likelihood=like)
         click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.epsilon_observed[0]:.5g}"
-                   + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m == "cls" else "")
+                   + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m != "chi2" else "")
                    + f"  (status: {res.status[0]})")
         if m == "cls":
             band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
             click.echo(f"      expected band: {band}; re-linearisation steps: {res.iterations}")
+        if m == "exact":
+            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
+            d = res.diagnostics[0]
+            click.echo(f"      expected band: {band}; engine: {res.engine['engine']} {res.engine['version']} "
+                       f"({d.get('minuit_fits', 0)} Minuit fits, {d.get('nfcn', 0)} likelihood evaluations)")
         dom = ", ".join(f"{meas} (E={e:.2f})" for meas, e in res.dominant[0])
         click.echo(f"      dominant measurements (expected significance at the limit): {dom}")
     if spec is not None:
@@ -337,7 +349,8 @@ def _float_option(name: str, text: str) -> float:
               help="LO:HI:N (log-spaced) or a list. Default: 200 log-spaced masses 1-1000 GeV refined at the measured "
                    "energies and around m_Z0 (524 masses); with --model 150 log-spaced masses 10 GeV-5 TeV refined the "
                    "same way (474 masses; LEP-II constrains a heavy Z' through contact interactions up to a few TeV).")
-@click.option("--method", default="cls,chi2", show_default=True, help="cls, chi2 or both.")
+@click.option("--method", default="cls,chi2", show_default=True,
+              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2.")
 @click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
 @click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
@@ -376,12 +389,9 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     from .scan import scan as run_scan
 
     # validate everything before anything is created
-    methods = tuple(m.strip() for m in method.split(","))
-    for m in methods:
-        if m not in ("cls", "chi2"):
-            raise ValueError(f"unknown method {m!r}; accepted: 'cls', 'chi2'")
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"--method {method!r} repeats a method")
+    from .scan import check_methods
+
+    methods = check_methods(tuple(m.strip() for m in method.split(",")))
     spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)
     if width is None:
         width = "narrow,wide" if spec is None else "narrow"
@@ -436,7 +446,8 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             finally:
                 if connection is not None:
                     connection.close()
-            written = _write_outputs(curves, out, plot, like, inspire_id, export and "cls" in methods, encoding)
+            written = _write_outputs(curves, out, plot, like, inspire_id, export and ("cls" in methods or "exact" in methods),
+                                     encoding)
         except ScanInterrupted as stop:
             if (ctx.obj or {}).get("debug"):
                 raise
@@ -454,7 +465,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             ctx.exit(128 + stop.signum)
     name = "eps95" if spec is None else "gz95"
     for c in curves:
-        col = c.eps95_obs if "cls" in methods else c.eps95_chi2
+        col = c.eps95_obs if ("cls" in methods or "exact" in methods) else c.eps95_chi2
         ok = np.isfinite(col)
         rng = f"{name} from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}" if ok.any() else f"no finite {name}"
         click.echo(f"{c.width}: {c.mass_gev.size} masses, {rng}; {sum(s != 'ok' for s in c.status)} points with a status note")

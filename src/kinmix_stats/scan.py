@@ -262,15 +262,24 @@ def default_model_mass_grid(*, likelihood: PrecisionLikelihood | None = None, re
 def _metadata(
     likelihood: PrecisionLikelihood, width, methods: Sequence[str], extra: dict | None, model: ModelSpec | None = None
 ) -> dict[str, Any]:
-    import iminuit
     import pyhf
     import scipy
 
+    from .likelihood.limits import CLOSED_FORM_ENGINE
+
+    versions = {"numpy": np.__version__, "scipy": scipy.__version__, "pyhf": pyhf.__version__}
+    engines: dict[str, Any] = {m: dict(CLOSED_FORM_ENGINE) for m in methods if m in ("cls", "chi2")}
+    if "exact" in methods:  # iminuit's version is recorded only when iminuit produced the numbers
+        from .likelihood.exact import engine_description
+
+        engines["exact"] = engine_description()
+        versions["iminuit"] = engines["exact"]["version"]
     meta: dict[str, Any] = {
         "package": "kinmix_stats",
         "package_version": __version__,
         "python": platform.python_version(),
-        "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "pyhf": pyhf.__version__, "iminuit": iminuit.__version__},
+        "versions": versions,
+        "engines": engines,
         "epsilon_convention": "hook: L > -(sin eps/2) F'_{mu nu} B^{mu nu} (arXiv:1006.0973 Eq. 1)",
         "width": width_label(width),
         "methods": list(methods),
@@ -315,7 +324,37 @@ _CLS_COLUMNS = ("eps95_obs", "eps95_exp", "eps95_exp_m2", "eps95_exp_m1", "eps95
 def _combined_status(status_cls: str, status_chi2: str, methods: Sequence[str]) -> str:
     if status_cls == "ok" and status_chi2 == "ok":
         return "ok"
-    return "; ".join(f"{m}: {s}" for m, s in (("cls", status_cls), ("chi2", status_chi2)) if s != "ok" and m in methods) or "ok"
+    limit_method = _limit_method(methods) or "cls"
+    return "; ".join(f"{m}: {s}" for m, s in ((limit_method, status_cls), ("chi2", status_chi2)) if s != "ok" and m in methods) or "ok"
+
+
+#: methods that fill the CLs columns (eps95_obs and the expected band); a scan runs at most one of them
+CLS_METHODS = ("cls", "exact")
+#: accepted scan methods
+SCAN_METHODS = ("cls", "chi2", "exact")
+
+
+def _limit_method(methods: Sequence[str]) -> str | None:
+    """The method filling the CLs columns ("cls" or "exact"), or None."""
+    found = [m for m in methods if m in CLS_METHODS]
+    return found[0] if found else None
+
+
+def check_methods(methods) -> tuple[str, ...]:
+    """Validated scan methods: a non-empty, non-repeating sequence of :data:`SCAN_METHODS`, with at most
+    one of the CLs engines "cls" (fast closed form) and "exact" (iminuit), which fill the same columns."""
+    if isinstance(methods, str):
+        raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
+    methods = tuple(methods)
+    if not methods:
+        raise ValueError(f"methods must name at least one of {', '.join(map(repr, SCAN_METHODS))}")
+    for m in methods:
+        check_choice("method", m, SCAN_METHODS)
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"methods must not repeat a method, got {methods!r}")
+    if sum(m in CLS_METHODS for m in methods) > 1:
+        raise ValueError(f"methods {methods!r}: 'cls' and 'exact' both fill the CLs columns (eps95_obs, expected band); choose one")
+    return methods
 
 
 def _no_limit(name: str, value: float) -> str:
@@ -332,8 +371,13 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
     cols = {k: np.full(n, np.nan) for k in _COLUMNS}
     st_cls = ["ok"] * n
     st_chi2 = ["ok"] * n
-    if "cls" in methods:
+    limit_method = _limit_method(methods)
+    if limit_method is not None:
         res = cls_limits(like, masses, width)
+        if limit_method == "exact":  # warm-started at the fast limits; eps_ref stays the fast linearisation point
+            from .likelihood.exact import exact_limits
+
+            res = exact_limits(like, masses, width, fast=res)
         cols["eps95_obs"] = np.array(res.epsilon_observed, dtype=float)
         band = np.asarray(res.expected_band, dtype=float)
         for j, c in enumerate(("eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2")):
@@ -346,7 +390,7 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
         st_chi2 = list(res.status)
     records = []
     for i in range(n):
-        for method, names, st in (("cls", _CLS_COLUMNS, st_cls), ("chi2", ("eps95_chi2",), st_chi2)):
+        for method, names, st in ((limit_method, _CLS_COLUMNS, st_cls), ("chi2", ("eps95_chi2",), st_chi2)):
             if method not in methods:
                 continue
             bad = [c for c in names if not (np.isfinite(cols[c][i]) and cols[c][i] > 0)]
@@ -359,7 +403,7 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
             cols["eps_ref"][i] = np.nan
         rec: dict[str, Any] = {"index": start + i, "mass_gev": float(masses[i])}
         rec.update({c: float(cols[c][i]) for c in _COLUMNS})
-        rec["status_cls"] = st_cls[i] if "cls" in methods else "not run"
+        rec["status_cls"] = st_cls[i] if limit_method is not None else "not run"
         rec["status_chi2"] = st_chi2[i] if "chi2" in methods else "not run"
         rec["status"] = _combined_status(st_cls[i], st_chi2[i], methods)
         records.append(rec)
@@ -421,7 +465,10 @@ def scan(
     ``model=model.name``; ``likelihood`` defaults to ``model.likelihood()`` (a given one must use a
     factory of that model) and ``masses`` to :func:`default_model_mass_grid`.
 
-    ``methods`` is any of ("cls", "chi2"); columns of a method not run are NaN. ``masses`` defaults
+    ``methods`` is any of ("cls", "chi2", "exact") with at most one of "cls" (fast closed form) and
+    "exact" (exact non-linear likelihood with iminuit, warm-started at the fast limits,
+    :mod:`kinmix_stats.likelihood.exact`; about 100 model evaluations per mass), which fill the same CLs
+    columns; columns of a method not run are NaN. ``masses`` defaults
     to :func:`default_mass_grid`. The observed eps_ref of every point (the linearisation point of its
     CLs likelihood) is kept in ``metadata["epsilon_ref_observed"]`` for :func:`export_workspaces`.
 
@@ -456,15 +503,7 @@ def scan(
                  "the given one is the dark photon's"
         )
     width = parse_width(width)
-    if isinstance(methods, str):
-        raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
-    methods = tuple(methods)
-    if not methods:
-        raise ValueError("methods must name at least one of 'cls', 'chi2'")
-    for m in methods:
-        check_choice("method", m, ("cls", "chi2"))
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods must not repeat a method, got {methods!r}")
+    methods = check_methods(methods)
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1 (masses per task), got {chunk!r}")
     chunk = int(chunk)

@@ -77,6 +77,10 @@ _CAP = {"epsilon": EPS_CAP, "g_z": G_Z_CAP}
 _START = {"epsilon": 0.03, "g_z": 0.1}
 _SYMBOL = {"epsilon": "eps", "g_z": "g_z"}
 _FLOOR = 1e-6  # smallest linearisation point of the CLs iteration
+#: engine of "cls" and "chi2" results: numpy/scipy linear algebra, no fitting library
+CLOSED_FORM_ENGINE = {"engine": "closed form", "algorithm": "linear Gaussian profile (generalised least squares), numpy/scipy"}
+#: accepted values of ``method`` in :func:`upper_limit`
+METHODS = ("cls", "chi2", "exact")
 
 
 def likelihood_coupling(likelihood: PrecisionLikelihood) -> str:
@@ -141,6 +145,9 @@ class LimitResult:
     iterations: number of re-linearisation steps used.
     status: per mass, "ok" or the reason a limit is capped or missing.
     dominant: per mass, the measurements with the largest expected significance at the limit.
+    engine: what computed the numbers: {"engine": "closed form", ...} for "cls"/"chi2"; for "exact"
+        {"engine": "iminuit", "version": ..., "algorithm": ...} (:mod:`~kinmix_stats.likelihood.exact`).
+    diagnostics: per mass, fit details of "exact" (eps_hat^2 with its hesse error, Minuit fits, calls).
     """
 
     mass: np.ndarray
@@ -157,6 +164,8 @@ class LimitResult:
     dominant: tuple[tuple[tuple[str, float], ...], ...] = ()
     likelihood: PrecisionLikelihood | None = field(default=None, repr=False)
     coupling: str = "epsilon"
+    engine: dict[str, str] = field(default_factory=lambda: dict(CLOSED_FORM_ENGINE))
+    diagnostics: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     def workspace(self, i: int = 0):
         """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref)."""
@@ -469,11 +478,16 @@ def upper_limit(
     """95% CL upper limit on eps (Hook convention) at physical Z' mass(es) ``mass`` in GeV.
 
     ``method`` is "cls" (pyhf-compatible linear Gaussian likelihood, asymptotic q~_mu CLs with
-    expected bands) or "chi2" (arXiv:1006.0973 Eqs. 17-19). Options go to :func:`cls_limits` or
-    :func:`chi2_limits`.
+    expected bands), "chi2" (arXiv:1006.0973 Eqs. 17-19) or "exact" (exact non-linear profile
+    likelihood minimised with iminuit, :func:`kinmix_stats.likelihood.exact.exact_limits`). Options go
+    to :func:`cls_limits`, :func:`chi2_limits` or ``exact_limits``.
     """
-    check_choice("method", method, ("cls", "chi2"))
+    check_choice("method", method, METHODS)
     like = default_likelihood() if likelihood is None else likelihood
     if method == "cls":
         return cls_limits(like, mass, width, **options)
+    if method == "exact":
+        from .exact import exact_limits
+
+        return exact_limits(like, mass, width, **options)
     return chi2_limits(like, mass, width, **options)

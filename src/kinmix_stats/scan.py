@@ -351,7 +351,7 @@ def check_methods(methods) -> tuple[str, ...]:
     for m in methods:
         check_choice("method", m, SCAN_METHODS)
     if len(set(methods)) != len(methods):
-        raise ValueError(f"methods must not repeat a method, got {methods!r}")
+        raise ValueError(f"methods {methods!r} repeats a method")
     if sum(m in CLS_METHODS for m in methods) > 1:
         raise ValueError(f"methods {methods!r}: 'cls' and 'exact' both fill the CLs columns (eps95_obs, expected band); choose one")
     return methods

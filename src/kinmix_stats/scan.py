@@ -377,7 +377,7 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
         if limit_method == "exact":  # warm-started at the fast limits; eps_ref stays the fast linearisation point
             from .likelihood.exact import exact_limits
 
-            res = exact_limits(like, masses, width, fast=res)
+            res = exact_limits(like, masses, width, fast=res, errors=False)
         cols["eps95_obs"] = np.array(res.epsilon_observed, dtype=float)
         band = np.asarray(res.expected_band, dtype=float)
         for j, c in enumerate(("eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2")):

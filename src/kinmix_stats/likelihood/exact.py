@@ -38,7 +38,9 @@ Each of the six limits (observed, five expected) solves g(x) = ln CLs(e^x) - ln 
 warm-started at the fast engine's limit (:func:`~kinmix_stats.likelihood.limits.cls_limits`). The first
 step solves the linear-model surrogate through the first exact point (q_A ~ eps^4, mu_hat/sigma fixed),
 the next ones are secant steps on the exact points (kept inside any bracket found, at most a factor 1.5
-per step), until |g| < ``gtol`` (default 0.01, i.e. CLs within 0.05 +- 0.0005, eps to ~1e-3). Each
+per step), until |g| < ``gtol`` (default 0.03); the limit returned is then one more surrogate step from
+that exact point (no new fit), which leaves |g| at the 1e-3 level (validated: the exact CLs recomputed
+at returned limits, validation/engines_comparison.py, and tests/test_exact.py). Each
 evaluation costs one conditional Minuit fit of (a, b) on the observed data (observed limit only) and one
 on the Asimov data, started at the linear (GLS) solution; fits are cached by eps and shared between the
 limits.
@@ -76,7 +78,13 @@ EXACT_ALGORITHM = (
     "(migrad; hesse for the unconditional fit), asymptotic q~_mu CLs (arXiv:1007.1727) with Asimov expected band"
 )
 _ALPHA = 0.05  # 1 - CL
+#: root-finding tolerance on ln CLs - ln 0.05 at the last exact evaluation (eps to ~3e-3); the returned
+#: limit is one surrogate (Newton-like) step further, which leaves |ln CLs - ln 0.05| ~ 1e-3 or less
+GTOL = 0.03
 _H = 1e-5  # relative forward-difference step of the gradient given to Minuit (parameters are O(1))
+#: migrad tolerance: converged when EDM < 0.002 tol (errordef 1), i.e. -2lnL within 1e-3 of its minimum,
+#: which moves ln CLs by < 1e-3 (eps95 by < 1e-4 relative)
+TOL = 0.5
 _BIG = 1e12  # -2lnL returned where no Z'-like state exists (Minuit steps away; a fit ending there is flagged)
 
 
@@ -106,10 +114,13 @@ class ExactLikelihood:
     reported as not converged.
     """
 
-    def __init__(self, like: PrecisionLikelihood, *, max_calls: int | None = None, strategy: int = 0) -> None:
+    def __init__(
+        self, like: PrecisionLikelihood, *, max_calls: int | None = None, strategy: int = 0, tol: float = TOL
+    ) -> None:
         self.like = like
         self.max_calls = max_calls
         self.strategy = int(strategy)
+        self.tol = float(tol)
         self.y = np.asarray(like.residuals.observed, dtype=float)
         self.chol = np.linalg.cholesky(like.residuals.covariance)
         # scaled templates (linear response at p0, used ONLY for starting values of the fits)
@@ -178,6 +189,7 @@ class ExactLikelihood:
         m.errordef = Minuit.LEAST_SQUARES
         m.errors = np.asarray(errors, dtype=float)
         m.strategy = self.strategy
+        m.tol = self.tol
         if limits is not None:
             m.limits = limits
         m.migrad(ncall=self.max_calls)
@@ -223,11 +235,12 @@ class ExactLikelihood:
         return self._bkg
 
     def unconditional_fit(
-        self, mass: float, width, eps_scale: float, edge: float, eps2_start: float = 0.0
+        self, mass: float, width, eps_scale: float, edge: float, eps2_start: float = 0.0, *, errors: bool = True
     ) -> tuple[float, float, float | None, int]:
-        """Bounded best fit mu_hat = eps_hat^2 >= 0 (3-parameter migrad + hesse).
+        """Bounded best fit mu_hat = eps_hat^2 >= 0 (3-parameter migrad, + hesse if ``errors``).
 
-        Returns (chi2 at mu_hat, eps_hat^2, its hesse error or None at the mu >= 0 bound, nfcn). Parametrised as eps = eps_scale sqrt(u),
+        Returns (chi2 at mu_hat, eps_hat^2, its hesse error (None at the mu >= 0 bound or without
+        ``errors``), nfcn). Parametrised as eps = eps_scale sqrt(u),
         started at eps^2 = ``eps2_start`` (e.g. the linear model's best fit) with GLS nuisances.
         """
         bkg, _ = self.background_fit()
@@ -246,12 +259,13 @@ class ExactLikelihood:
             fcn, (u0, a0, b0), ("u", "a", "b"), (0.25, *self.start_errors),
             limits=[(0.0, u_max), (None, None), (None, None)], what="unconditional fit",
         )
-        m.hesse()
+        if errors:
+            m.hesse()
         u, err = float(m.values["u"]), float(m.errors["u"])
         chi2 = float(m.fval)
         if chi2 > bkg.chi2:  # the bounded minimum is at least as good as mu = 0
             chi2, u = bkg.chi2, 0.0
-        if u < 2.0 * err:  # at (or near) the mu >= 0 bound the hesse error of a limited parameter is meaningless
+        if not errors or u < 2.0 * err:  # at (or near) the mu >= 0 bound the hesse error of a limited parameter is meaningless
             return chi2, u * eps_scale**2, None, int(m.fmin.nfcn)
         return chi2, u * eps_scale**2, err * eps_scale**2, int(m.fmin.nfcn)
 
@@ -387,16 +401,18 @@ def exact_limits(
     width: DarkWidthSpec = "narrow",
     *,
     fast=None,
-    gtol: float = 0.01,
+    gtol: float = GTOL,
     max_iter: int = 12,
     max_calls: int | None = None,
+    errors: bool = True,
     cl: float = 0.95,
 ):
     """Observed and expected CLs limits from the exact non-linear likelihood (iminuit), one mass at a time.
 
     ``fast`` is the fast engine's :class:`~kinmix_stats.likelihood.limits.LimitResult` at the same masses
     (computed here if None), used only as the starting point of every root find. ``max_calls`` is
-    Minuit's call limit per fit. Returns a :class:`~kinmix_stats.likelihood.limits.LimitResult` with
+    Minuit's call limit per fit. ``errors`` runs hesse after every unconditional fit (the hesse error
+    of eps_hat^2 goes to ``diagnostics``; the limits do not use it, so scans switch it off). Returns a :class:`~kinmix_stats.likelihood.limits.LimitResult` with
     ``method="exact"`` and ``engine`` naming iminuit; per-point fit diagnostics are in ``diagnostics``.
     """
     from .limits import _CAP, LimitResult, _dominant, cls_limits, coupling_delta_th, coupling_window, likelihood_coupling, window_epsilon
@@ -445,7 +461,7 @@ def exact_limits(
         try:
             finite = start[np.isfinite(start)]
             scale = float(np.min(finite)) if finite.size else 0.01
-            chi2_hat, mu_hat, mu_err, _ = ex.unconditional_fit(float(mass), width, min(scale, edge), edge, float(eps2_lin[i]))
+            chi2_hat, mu_hat, mu_err, _ = ex.unconditional_fit(float(mass), width, min(scale, edge), edge, float(eps2_lin[i]), errors=errors)
             diag.update({"epsilon2_hat": mu_hat, "epsilon2_hat_error": mu_err, "chi2_hat": chi2_hat})
             point = _Point(ex, float(mass), width, chi2_hat, mu_hat)
         except FitFailure as err:

@@ -385,11 +385,10 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     from .checkpoint import CheckpointStore, ScanInterrupted, graceful_signals
     from .model.dark_sector import parse_width
     from .parallel import check_execution, connect
-    from .scan import checkpoint_path, store_key
-    from .scan import scan as run_scan
 
     # validate everything before anything is created
-    from .scan import check_methods
+    from .scan import check_methods, checkpoint_path, store_key
+    from .scan import scan as run_scan
 
     methods = check_methods(tuple(m.strip() for m in method.split(",")))
     spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)

@@ -185,7 +185,7 @@ class ExactLikelihood:
             return out
 
         g2_seed = 2.0 / np.asarray(errors, dtype=float) ** 2  # seed of migrad's Hessian (1/error^2 of -2lnL/2)
-        m = Minuit(f, np.asarray(start, dtype=float), grad=grad, g2=lambda p: g2_seed, name=names)
+        m = Minuit(f, np.asarray(start, dtype=float), grad=grad, g2=lambda _p: g2_seed, name=names)
         m.errordef = Minuit.LEAST_SQUARES
         m.errors = np.asarray(errors, dtype=float)
         m.strategy = self.strategy
@@ -415,7 +415,16 @@ def exact_limits(
     of eps_hat^2 goes to ``diagnostics``; the limits do not use it, so scans switch it off). Returns a :class:`~kinmix_stats.likelihood.limits.LimitResult` with
     ``method="exact"`` and ``engine`` naming iminuit; per-point fit diagnostics are in ``diagnostics``.
     """
-    from .limits import _CAP, LimitResult, _dominant, cls_limits, coupling_delta_th, coupling_window, likelihood_coupling, window_epsilon
+    from .limits import (
+        _CAP,
+        LimitResult,
+        _dominant,
+        cls_limits,
+        coupling_delta_th,
+        coupling_window,
+        likelihood_coupling,
+        window_epsilon,
+    )
 
     if abs(float(cl) - 0.95) > 1e-12:
         raise ValueError(f"method 'exact' computes 95% CL limits only (cl = 0.95), got cl = {cl!r}")

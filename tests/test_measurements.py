@@ -36,6 +36,8 @@ EXPECTED_COUNTS = {
     "lep2_ffbar": 38,
     "lep2_bhabha": 105,
     "r_ratio_petra_pep_tristan": 114,
+    "apv_cesium": 1,
+    "qweak_proton": 1,
 }
 ARXIV = re.compile(r"^([0-9]{4}\.[0-9]{4,5}|[a-z-]+/[0-9]{7})$")
 

@@ -262,7 +262,8 @@ def test_chi_ew_limit_with_higgs_mixing_is_stronger():
     none = zl.mass_limits("chi", "ew", masses=COARSE)["cls"]
     mixed = [zl.mass_limits("chi", "ew", masses=COARSE, tan_beta=t)["cls"] for t in (0.5, 5.0)]
     assert mixed[0] == mixed[1]  # chi: z_Phi_u = z_Phi_d, tan beta independent
-    assert mixed[0] > 3.0 * none
+    # the no-mixing limit comes from the Z' contact term (mostly Q_W(Cs)); the rho0 = 1 mixing roughly doubles it
+    assert mixed[0] > 1.5 * none
     # and it grows with the coupling (dM^2 ~ g_z and the Z' exchange ~ g_z^2)
     g0 = zl.nominal_gz("chi")
     assert zl.mass_limits("chi", "ew", g_z=0.5 * g0, masses=COARSE, tan_beta=1.0)["cls"] < mixed[0]

@@ -29,13 +29,13 @@ allowed, with log(CLs) interpolated linearly in log(M) between the last excluded
 allowed grid point above it. A Delta chi^2 = 3.84 (vs the SM, profiled over alpha and sin^2 theta_W)
 variant is given too.
 
-* "LEP-II" limits use all datasets (the LEP-II ``lep2_ffbar``/``lep2_bhabha`` sets carry the signal
-  of a heavy Z'); "electroweak" limits use all datasets except those two.
-* With kinetic mixing 0 and delta_m2 = 0 there is no tree-level Z-Z' mixing in our model, so our
-  "electroweak" limit comes only from Z' exchange in off-pole data (mostly the PETRA/PEP/TRISTAN R
-  ratio) and the small Z' exchange at the Z pole. It is NOT the PDG electroweak fit, which includes
-  Z-Z' mass mixing through the Higgs sector, atomic parity violation and neutrino scattering; we
-  have none of these, so our electroweak limits are much weaker.
+* "LEP-II" limits use all datasets except the low-energy ones (:data:`LOW_ENERGY_DATASETS`); the LEP-II
+  ``lep2_ffbar``/``lep2_bhabha`` sets carry the signal of a heavy Z'. "Electroweak" limits use all datasets
+  except the two LEP-II ones: Z pole, m_W, the PETRA/PEP/TRISTAN R ratio and the low-energy weak charges
+  Q_W(Cs) (atomic parity violation) and Q_W(p) (Qweak), which see the Z' contact term and the
+  mixing-shifted Z couplings (:mod:`kinmix_stats.observables.low_energy`).
+* The PDG electroweak fit also uses Moller scattering, PVDIS and neutrino scattering, which we do not
+  have (see ``data/README.md``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ __all__ = [
     "LANGACKER_CHARGES",
     "CSV_COLUMNS",
     "LEP2_DATASETS",
+    "LOW_ENERGY_DATASETS",
     "PDG_TABLE2",
     "lh_charge_vector",
     "e6_normalisation",
@@ -90,6 +91,8 @@ __all__ = [
 MODELS = ("B-L", "chi", "psi", "eta", "R", "I", "SSM")
 E6_MODELS = ("chi", "psi", "eta")
 LEP2_DATASETS = ("lep2_ffbar", "lep2_bhabha")
+#: low-energy neutral-current datasets: in the "electroweak" column only (the PDG's LEP-II column uses no such data)
+LOW_ENERGY_DATASETS = ("apv_cesium", "qweak_proton")
 CSV_COLUMNS = ("model", "g_z", "lep2_mass_limit_gev", "ew_mass_limit_gev")
 GUT_HYPERCHARGE_NORM = math.sqrt(5.0 / 3.0)
 DEFAULT_MASS_GRID = np.geomspace(100.0, 5000.0, 121)
@@ -304,7 +307,8 @@ def lhc_coefficients(
 def _datasets(which: str) -> tuple[str, ...]:
     check_choice("dataset selection", which, ("lep2", "ew"))
     names = tuple(available_datasets())
-    return names if which == "lep2" else tuple(n for n in names if n not in LEP2_DATASETS)
+    drop = LOW_ENERGY_DATASETS if which == "lep2" else LEP2_DATASETS
+    return tuple(n for n in names if n not in drop)
 
 
 @lru_cache(maxsize=32)

@@ -41,6 +41,7 @@ from ..inputs.sm import PDG, SMParameters
 from ..measurements import Catalogue, load_catalogue, stack_datasets
 from ..model.dark_sector import DarkWidthSpec
 from ..model.vector_boson import EPSILON_MAX, DarkPhoton, ZPrime
+from ..observables.low_energy import SHIFT_NORMALISED
 from ..observables.registry import predict_entries
 from .gaussian import LinearGaussianProblem
 from .residuals import ExperimentalResiduals, experimental_residuals
@@ -74,6 +75,8 @@ dark_photon_factory.array_coupling = True  # type: ignore[attr-defined]
 @dataclass(frozen=True, eq=False)
 class _Reference:
     sm_tree: np.ndarray  # (n,) X_th,SM(p0)
+    shift_idx: np.ndarray  # entries whose residual is (X_th - X_th,SM(p0)) / X_SM,quoted (low-energy weak charges)
+    shift_norm: np.ndarray  # X_SM,quoted of those entries
     templates: np.ndarray  # (2, n) d delta_th / d(theta_alpha, delta s2) at eps = 0
 
 
@@ -113,7 +116,12 @@ class PrecisionLikelihood:
         self.model_factory = model_factory
         sm_tree = self._predict_sm(self.sm)
         self.residuals: ExperimentalResiduals = experimental_residuals(self.catalogue, sm_tree)
-        self._ref = _Reference(sm_tree=sm_tree, templates=self._templates(sm_tree))
+        shift_idx = np.array([i for i, o in enumerate(self.catalogue.observables) if o in SHIFT_NORMALISED], dtype=int)
+        shift_norm = np.asarray(self.catalogue.sm, dtype=float)[shift_idx]
+        if np.any(~np.isfinite(shift_norm) | (shift_norm == 0)):
+            raise ValueError(f"observables {SHIFT_NORMALISED} need a quoted, non-zero SM value ('sm') in the catalogue")
+        self._ref = _Reference(sm_tree=sm_tree, shift_idx=shift_idx, shift_norm=shift_norm,
+                               templates=self._templates(sm_tree, shift_idx, shift_norm))
 
     # ----------------------------------------------------------------- SM reference and templates
     def _predict_sm(self, sm: SMParameters) -> np.ndarray:
@@ -125,12 +133,14 @@ class PrecisionLikelihood:
         """SM parameters shifted by relative alpha and absolute sin^2 theta_W shifts at fixed G_F."""
         return self.sm.at_fixed_gf(self.sm.alpha * (1.0 + theta_alpha), self.sm.sin2_theta_w + delta_s2)
 
-    def _templates(self, sm_tree: np.ndarray) -> np.ndarray:
+    def _templates(self, sm_tree: np.ndarray, shift_idx: np.ndarray, shift_norm: np.ndarray) -> np.ndarray:
         rows = []
         for da, ds2, h in ((_H_ALPHA, 0.0, _H_ALPHA), (0.0, _H_S2, _H_S2)):
             up = self._predict_sm(self.sm_at(da, ds2))
             down = self._predict_sm(self.sm_at(-da, -ds2))
-            rows.append((up - down) / (2.0 * h) / sm_tree)
+            row = (up - down) / (2.0 * h) / sm_tree
+            row[shift_idx] = (up - down)[shift_idx] / (2.0 * h) / shift_norm
+            rows.append(row)
         return np.array(rows)
 
     @property
@@ -174,6 +184,9 @@ class PrecisionLikelihood:
         valid = np.asarray(model.valid)
         pred = predict_entries(model, self.entries)
         delta = pred / self._ref.sm_tree[None, :] - 1.0
+        idx = self._ref.shift_idx
+        if idx.size:  # low-energy weak charges: tree-level shift over the loop-corrected SM value quoted with the data
+            delta[:, idx] = (pred[:, idx] - self._ref.sm_tree[None, idx]) / self._ref.shift_norm[None, :]
         delta[~valid] = np.nan
         return delta, valid
 

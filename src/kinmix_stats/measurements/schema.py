@@ -61,6 +61,8 @@ _LIST = [
     _spec("dsigma_bhabha", ("ratio_to_SM",), ("sqrt_s", "cos_min", "cos_max"),
           "bin-integrated differential Bhabha cross section, stored as ratio to SM"),
     _spec("R_ratio", ("1",), ("sqrt_s",), "sigma(e+e- -> hadrons) / sigma_pointlike(mumu)"),
+    _spec("Q_W", ("1",), ("Z", "N", "Q2"),
+          "weak charge of a nucleus (Z protons, N neutrons) at momentum transfer Q2 (GeV^2)"),
 ]
 
 OBSERVABLES: dict[str, ObservableSpec] = {s.name: s for s in _LIST}
@@ -102,6 +104,9 @@ _MEASUREMENT: dict[str, Any] = {
                 "final_state": {"type": "string", "enum": list(FINAL_STATES)},
                 "cos_min": {"type": "number", "minimum": -1, "maximum": 1},
                 "cos_max": {"type": "number", "minimum": -1, "maximum": 1},
+                "Z": {"type": "integer", "minimum": 0},
+                "N": {"type": "integer", "minimum": 0},
+                "Q2": {"type": "number", "minimum": 0},
             },
             "additionalProperties": False,
         },

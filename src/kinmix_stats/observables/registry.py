@@ -17,7 +17,7 @@ import numpy as np
 from .._checks import check_choice
 from ..inputs.sm import SMParameters
 from ..model.vector_boson import ZPrime
-from . import ee_ffbar, zpole
+from . import ee_ffbar, low_energy, zpole
 
 __all__ = ["ObservableSpec", "REGISTRY", "observables", "predict", "predict_entries"]
 
@@ -84,6 +84,12 @@ _register(
     ObservableSpec(
         "dsigma_bhabha", "pb", "Bhabha cross section integrated over a cos(theta_e-) bin",
         ee_ffbar.dsigma_bhabha, kinematics=("sqrt_s", "cos_min", "cos_max"),
+    )
+)
+_register(
+    ObservableSpec(
+        "Q_W", "", "weak charge Q_W(Z, N) at momentum transfer Q2 (gamma, Z, Z' exchange; low_energy module)",
+        low_energy.weak_charge, kinematics=("Z", "N", "Q2"),
     )
 )
 _OPTIONAL_KINEMATICS = {"beam_spread"}

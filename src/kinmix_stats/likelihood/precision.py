@@ -167,6 +167,10 @@ class PrecisionLikelihood:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact tree-level theory residuals (Eq. 15), shape (N, n), and the validity mask (N,).
 
+        For the low-energy weak charges (``observables.low_energy.SHIFT_NORMALISED``) the residual is the
+        tree-level shift over the SM value quoted with the data, (X_th - X_th,SM(p0)) / X_SM,quoted: their SM
+        values carry loop corrections of several per cent (Q_W(p)) that the new-physics shift does not.
+
         ``epsilon`` is the factory's coupling: a scalar, or one per mass if the factory takes arrays
         (``array_coupling``); every value must satisfy |coupling| < pi/2. Rows where no Z'-like state
         of that mass exists (the window around m_Z0) are NaN with ``valid`` False.

@@ -1,6 +1,8 @@
 """Residuals of Hook, Izaguirre, Wacker (arXiv:1006.0973) Eqs. 15-18 for the measurement catalogue.
 
 * theory:      delta_th(i; eps, m, p) = X_th(i; eps, m, p) / X_th,SM(i; p0) - 1            (Eq. 15)
+               (low-energy weak charges: (X_th - X_th,SM(p0)) / X_SM,quoted, see
+               :mod:`kinmix_stats.observables.low_energy`; computed in ``PrecisionLikelihood.delta_th``)
 * experiment:  delta_exp(i) = X_exp(i) / X_SM,quoted(i) - 1                               (Eq. 16)
 * accuracy:    sigma-hat(i) = sigma_exp(i) / X_SM,quoted(i), correlations kept             (Eq. 18)
 

@@ -88,7 +88,7 @@ def test_committed_patch_encodes_the_gaussian_likelihood(committed):
 
 
 def test_pyhf_cli_cls_equals_ours_on_the_committed_export(committed, tmp_path):
-    """`pyhf patchset extract` + `pyhf cls --test-poi 1` on the full 278-measurement likelihood."""
+    """`pyhf patchset extract` + `pyhf cls --test-poi 1` on the full 280-measurement likelihood."""
     bkg, patchset = committed
     like = default_likelihood()
     name = patchset["patches"][45]["metadata"]["name"]

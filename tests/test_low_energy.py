@@ -14,8 +14,8 @@ from kinmix_stats.measurements import CatalogueError, load_dataset
 from kinmix_stats.observables.low_energy import c1_couplings, weak_charge
 from kinmix_stats.observables.registry import predict
 
-CS = dict(Z=55, N=78, Q2=0.0)
-PROTON = dict(Z=1, N=0, Q2=0.0248)
+CS = {"Z": 55, "N": 78, "Q2": 0.0}
+PROTON = {"Z": 1, "N": 0, "Q2": 0.0248}
 
 
 def test_sm_tree_couplings_and_weak_charges():
@@ -76,7 +76,7 @@ def test_likelihood_residual_is_shift_over_quoted_sm():
     """delta_th = (Q_th - Q_th,SM(p0)) / Q_SM,quoted for weak charges (not Q_th / Q_th,SM - 1)."""
     lik = PrecisionLikelihood(datasets=["apv_cesium", "qweak_proton"], model_factory=zl.zprime_factory("SSM"))
     g, mass = zl.nominal_gz("SSM"), 1500.0
-    delta, valid = lik.delta_th([mass], g)
+    delta, _ = lik.delta_th([mass], g)
     z = ZPrime(mass, gx=g, charges=zl.model_charges("SSM"))
     for j, (kin, quoted) in enumerate(((CS, -73.16), (PROTON, 0.0708))):
         shift = predict("Q_W", z, **kin) - predict("Q_W", ZPrime(mass), **kin)

@@ -26,6 +26,7 @@ from kinmix_stats.likelihood.cls import cls_limit, cls_qtilde
 from kinmix_stats.likelihood.gaussian import chi2, profile_fit, profiled_nuisances
 from kinmix_stats.likelihood.limits import cls_limits, default_likelihood
 from kinmix_stats.likelihood.patchset import export_workspaces as write_patchset
+from kinmix_stats.measurements import available_datasets
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
 
@@ -103,7 +104,7 @@ def test_full_default_likelihood_pyhf_nll_equals_exact_gaussian(point50):
     base, prob, _ = point50
     enc = wh.encode_whitened(base)
     d_exact, d_closed, model = _pyhf_minus_exact(prob, enc, np.linspace(0.0, 2.5, 6))
-    assert model.config.npars == 3 and len(model.config.channels) == 9
+    assert model.config.npars == 3 and len(model.config.channels) == len(available_datasets())  # one per dataset
     assert np.max(np.abs(d_closed)) < 1e-6
     assert np.max(np.abs(d_exact)) < 0.01  # measured 3e-3 (the +2 sigma expected mu95 is 2.35)
     # the export's own measure on the same grid family agrees in size
@@ -162,7 +163,7 @@ def test_export_contains_exactly_the_valid_points_and_records_the_encoding(expor
     assert 0 < enc["max_abs_delta_minus2lnL_limit_range"] <= enc["max_abs_delta_minus2lnL"] < 0.5
     assert enc["pyhf_logpdf_check"]["max_abs_diff_vs_closed_form"] < 1e-6
     # one JSON-Patch operation per channel (dataset), not one per measurement
-    assert {len(p["patch"]) for p in ps["patches"]} == {9}
+    assert {len(p["patch"]) for p in ps["patches"]} == {len(available_datasets())}
 
 
 def test_sidecar_rebuilds_the_per_measurement_view(exported):

@@ -45,6 +45,7 @@ from kinmix_stats.scan import ModelSpec, default_model_mass_grid, scan
 from kinmix_stats.zprime_limits import mass_limits, nominal_gz, zprime_likelihood
 
 GZ_COLUMNS = "mass_gev,gz95_obs,gz95_exp,gz95_exp_m2,gz95_exp_m1,gz95_exp_p1,gz95_exp_p2,gz95_chi2"
+GZ_CSV_COLUMNS = GZ_COLUMNS + ",status"
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +232,7 @@ def test_cli_scan_model_writes_gz_outputs(chi_scan_dir):
         assert f in names, names
     assert not (out / "limits_wide.csv").exists()  # models default to the narrow width
     lines = (out / "limits_narrow.csv").read_text().splitlines()
-    assert lines[0] == GZ_COLUMNS == GZ_CSV_HEADER != CSV_HEADER
+    assert lines[0] == GZ_CSV_COLUMNS == GZ_CSV_HEADER != CSV_HEADER
     assert "gz95 from" in text and "nominal" in text
     curve = read_limits_json(out / "limits_narrow.json")
     assert curve.coupling == "g_z" and curve.model == "chi"
@@ -240,6 +241,7 @@ def test_cli_scan_model_writes_gz_outputs(chi_scan_dir):
     assert curve.eps95_obs[1] / curve.eps95_obs[0] > 3  # 300 GeV -> 2 TeV: much weaker
     hep = (out / "hepdata" / "g_z_upper_limits_narrow_width.yaml").read_text()
     assert "G_Z (observed)" in hep and "gz95_obs" in hep and "EPSILON (observed)" not in hep
+    assert "hepdata.tar.gz" in names and "pyhf_likelihoods.tar.gz" in (out / "hepdata" / "submission.yaml").read_text()
     root = read_root(out / "limits.root", "narrow")
     assert root == curve
 

@@ -78,12 +78,23 @@ def test_csv_exact_header_and_round_trip(tmp_path):
     c = make_curve()
     p = write_limits_csv(c, tmp_path / "limits.csv")
     lines = p.read_text().splitlines()
-    assert lines[0] == "mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,eps95_exp_p2,eps95_chi2"
+    assert lines[0] == "mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,eps95_exp_p2,eps95_chi2,status"
     assert lines[0] == CSV_HEADER
-    assert lines[3] == "91.19,,,,,,,"  # NaN -> empty cell
+    assert lines[3] == "91.19,,,,,,,," + WINDOW  # NaN -> empty cell; the status says why
     back = read_limits_csv(p, width="narrow")
     for col in CURVE_COLUMNS:
         np.testing.assert_array_equal(back.column(col), c.column(col))  # exact, NaN at the same places
+    assert back.status == c.status
+
+
+def test_csv_status_with_comma_is_quoted_and_old_files_still_read(tmp_path):
+    c = LimitCurve.from_dict({**make_curve().to_dict(), "status": ["ok", "cls: no root, floor", WINDOW, "ok", "ok"]})
+    p = write_limits_csv(c, tmp_path / "limits.csv")
+    assert p.read_text().splitlines()[2].endswith(',"cls: no root, floor"')
+    assert read_limits_csv(p, width="narrow").status == c.status
+    old = tmp_path / "old.csv"  # written before the status column existed
+    old.write_text("\n".join(line.rsplit(",", 1)[0] for line in (tmp_path / "limits.csv").read_text().splitlines()[:2]) + "\n")
+    assert read_limits_csv(old, width="narrow").status == ("not recorded (read from CSV)",)
 
 
 def test_csv_rejects_wrong_header(tmp_path):
@@ -174,8 +185,8 @@ def test_hepdata_yaml_parses_and_contains_numbers(tmp_path, monkeypatch):
     narrow, wide = make_curve("narrow"), make_curve("wide")
     out = write_hepdata([narrow, wide], tmp_path / "hepdata")
     files = sorted(p.name for p in out.iterdir())
-    assert "submission.yaml" in files and "submission.tar.gz" in files
-    assert sorted(os.listdir(tmp_path)) == ["hepdata"]
+    assert "submission.yaml" in files and "submission.tar.gz" not in files  # an unreferenced file fails -d
+    assert sorted(os.listdir(tmp_path)) == ["hepdata", "hepdata.tar.gz"]
     tables = [p for p in out.glob("*.yaml") if p.name != "submission.yaml"]
     assert len(tables) == 2
     doc = yaml.safe_load((out / "epsilon_upper_limits_narrow_width.yaml").read_text())
@@ -235,6 +246,6 @@ def test_root_and_hepdata_tarball_are_byte_identical_across_runs(tmp_path):
     write_root(c, tmp_path / "b" / "limits.root")
     write_hepdata(c, tmp_path / "b" / "hepdata")
     assert (tmp_path / "a" / "limits.root").read_bytes() == (tmp_path / "b" / "limits.root").read_bytes()
-    tar_a = (tmp_path / "a" / "hepdata" / "submission.tar.gz").read_bytes()
-    assert tar_a == (tmp_path / "b" / "hepdata" / "submission.tar.gz").read_bytes()
+    tar_a = (tmp_path / "a" / "hepdata.tar.gz").read_bytes()
+    assert tar_a == (tmp_path / "b" / "hepdata.tar.gz").read_bytes()
     np.testing.assert_array_equal(read_root(tmp_path / "b" / "limits.root", "narrow").eps95_obs, [0.1, 0.2])

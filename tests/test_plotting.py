@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,11 @@ from matplotlib.collections import PolyCollection
 
 from kinmix_stats.external_limits import load_external_limit
 from kinmix_stats.plotting.exclusion import (
+    DEFAULT_OVERLAYS,
     EPSILON_LABEL,
+    G2_BAND,
+    resolve_overlays,
+    y_range,
     brazil_figure,
     exclusion_figure,
     plot_brazil,
@@ -48,10 +53,12 @@ def test_axes_log_limits_labels_and_line_count():
     hiw = load_external_limit("hook_izaguirre_wacker_2010_ewfit")
     babar = load_external_limit("babar_2014_hsl")
     fig = exclusion_figure([curve("narrow"), curve("wide", gap=False)], overlays=(hiw, babar))
-    (ax,) = fig.axes
+    ax, below = fig.axes  # the plot, and the legend + caption below it
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlim() == pytest.approx((1.0, 1000.0))
-    assert ax.get_ylabel() == EPSILON_LABEL and "Hook" in ax.get_ylabel()
+    assert ax.get_ylabel() == EPSILON_LABEL == r"$\varepsilon$"  # short label; the convention is in the caption
+    assert any("Hook" in t.get_text() and "cos" in t.get_text() for t in below.texts)
+    assert below.get_legend() is not None and ax.get_legend() is None
     assert len(ax.get_lines()) == 2 * 3 + 2  # obs, exp, chi2 per width + one per overlay
     # overlays are drawn in Hook's convention: BaBar's eps_gamma divided by cos(theta_W)
     line = next(ln for ln in ax.get_lines() if "BaBar" in ln.get_label())
@@ -64,7 +71,8 @@ def test_single_curve_has_bands_and_missing_methods_are_not_drawn():
     no_chi2 = LimitCurve.from_dict({**c.to_dict(), "eps95_chi2": [None] * len(c)})
     ax = exclusion_figure(no_chi2).axes[0]
     assert len(ax.get_lines()) == 2
-    assert len([a for a in ax.collections if isinstance(a, PolyCollection)]) == 2  # +-1 sigma, +-2 sigma
+    fills = sorted(a.get_label() for a in ax.collections if isinstance(a, PolyCollection))
+    assert fills == ["Excluded (observed)", r"Expected $\pm 1\sigma$", r"Expected $\pm 2\sigma$"]
 
 
 def test_plot_brazil(tmp_path):
@@ -99,3 +107,54 @@ def test_plots_do_not_warn_about_missing_fonts_and_restore_the_logger(tmp_path, 
         plot_brazil(curve(), tmp_path / "b.png")
     assert not [r for r in caplog.records if "findfont" in r.getMessage()]
     assert logger.level == before
+
+
+# ------------------------------------------------------------------ overlays, y range, formats
+SHARED_LIMITS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "limits"
+needs_darkcast = pytest.mark.skipif(not (SHARED_LIMITS / "darkcast_AMMmu_Bodas2021fsy_2l.lmt").is_file(),
+                                    reason="Darkcast (GPL) files not available")
+
+
+def test_y_range_ignores_one_outlier_but_keeps_resonance_dips():
+    c = curve(gap=False)
+    obs = c.eps95_obs.copy()
+    obs[5] = 5.0  # one point far above the rest (e.g. a failed fit)
+    obs[20] = obs[20] / 30.0  # a narrow-resonance dip: physics, must stay visible
+    spiky = LimitCurve.from_dict({**c.to_dict(), "eps95_obs": obs.tolist()})
+    lo, hi = y_range([spiky])
+    assert hi < 0.5  # not stretched to eps = 5
+    assert hi > np.nanmax(np.delete(spiky.eps95_exp_p2, 5))  # every other value is inside
+    assert lo < obs[20]
+
+
+def test_unknown_overlay_is_an_error_naming_it_and_the_accepted_names():
+    with pytest.raises(ValueError, match=r"'cms2019'.*cms_2019_dimuon"):
+        resolve_overlays(["hook_izaguirre_wacker_2010_ewfit", "cms2019"])
+
+
+def test_missing_gpl_files_are_skipped_with_the_reason(tmp_path):
+    loaded, skipped = resolve_overlays(DEFAULT_OVERLAYS, tmp_path)  # an empty directory: only shipped curves
+    assert [o.name for o in loaded] == ["hook_izaguirre_wacker_2010_ewfit", "babar_2014_hsl"]
+    reasons = dict(skipped)
+    assert set(reasons) == {"lhcb_2019_prompt", "cms_2019_dimuon", G2_BAND}
+    assert "darkcast_CMS_CMS2019kiy.lmt" in reasons["cms_2019_dimuon"] and "GPL" in reasons["cms_2019_dimuon"]
+
+
+@needs_darkcast
+def test_g2_is_drawn_as_its_favoured_band_in_hook_epsilon():
+    loaded, skipped = resolve_overlays([G2_BAND], SHARED_LIMITS)
+    assert not skipped
+    (band,) = loaded
+    fig = exclusion_figure(curve(), overlays=loaded)
+    ax = fig.axes[0]
+    fill = next(col for col in ax.collections if "g-2" in col.get_label())
+    assert isinstance(fill, PolyCollection)
+    m, lo, hi = band.band()
+    assert np.all(hi[np.isfinite(hi)] > lo[np.isfinite(hi)])
+    np.testing.assert_allclose(lo, band.low.epsilon_hook())  # eps_gamma / cos(theta_W)
+    assert ax.get_ylim()[1] < 1.0  # the band (up to eps ~ 2 at 100 GeV) does not set the y range
+
+
+def test_pdf_output(tmp_path):
+    out = plot_exclusion(curve(), tmp_path / "excl.pdf", overlays=("babar_2014_hsl",))
+    assert out.read_bytes()[:5] == b"%PDF-"

@@ -17,7 +17,7 @@ from kinmix_stats.likelihood.precision import PrecisionLikelihood
 from kinmix_stats.scan import default_mass_grid, scan
 
 SCAN_MASSES = np.array([300.0, 5.0, 20.0, 45.0, 70.0, 130.0])  # unsorted on purpose
-CSV_HEADER = "mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,eps95_exp_p2,eps95_chi2"
+CSV_HEADER = "mass_gev,eps95_obs,eps95_exp,eps95_exp_m2,eps95_exp_m1,eps95_exp_p1,eps95_exp_p2,eps95_chi2,status"
 
 
 @pytest.fixture(scope="module")

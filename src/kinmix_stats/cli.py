@@ -137,20 +137,31 @@ def _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta):
     return spec, (spec.nominal_gz() if g_z is None else float(g_z))
 
 
-_OVERLAYS = ("hook_izaguirre_wacker_2010_ewfit", "cms_2019_dimuon", "babar_2014", "lhcb_2019_prompt", "amm_mu_bodas_2021")
+def _overlay_options(fn):
+    """--overlay NAME... and --external-dir of the commands that draw exclusion plots."""
+    fn = click.option("--external-dir", "external_dir", type=click.Path(exists=True, file_okay=False), default=None,
+                      help="Folder with the Darkcast .lmt files (GPL, not shipped; default $KINMIX_EXTERNAL_LIMITS, "
+                           "else ../shared/data/limits).")(fn)
+    fn = click.option("--overlay", "overlay_names", multiple=True, metavar="NAME[,NAME...]",
+                      help="Published limits to draw (repeatable; 'none' for none). Default: Hook et al. EW fit and BaBar "
+                           "(shipped), LHCb, CMS and the muon g-2 band (when their files are found). Names: see "
+                           "kinmix_stats.plotting.exclusion.overlay_names().")(fn)
+    return fn
 
 
-def _available_overlays():
-    from .external_limits import load_external_limit
+def _overlays(names: tuple[str, ...], external_dir: str | None, echo: bool = True):
+    """Load the requested overlays; print what is drawn and what was skipped and why."""
+    from .plotting.exclusion import DEFAULT_OVERLAYS, resolve_overlays
 
-    found = []
-    for name in _OVERLAYS:
-        try:
-            load_external_limit(name)
-            found.append(name)
-        except (OSError, ValueError):
-            continue
-    return found
+    wanted = [n.strip() for text in names for n in text.split(",") if n.strip()] or list(DEFAULT_OVERLAYS)
+    if wanted == ["none"]:
+        return []
+    loaded, skipped = resolve_overlays(wanted, external_dir)
+    if echo:
+        click.echo("overlays drawn: " + (", ".join(o.name for o in loaded) or "none"))
+        for name, reason in skipped:
+            click.echo(f"overlay skipped: {name}: {reason}")
+    return loaded
 
 
 @click.group(cls=_Group)
@@ -274,29 +285,33 @@ def _report_lhc_coefficients(spec, g_z: float, mass: float, width) -> None:
                f"B(Z' -> e+e-) = {br:.4g}, Gamma_Z' = {float(np.ravel(model.total_width('Zp'))[0]):.4g} GeV")
 
 
-def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool, encoding: str = "whitened") -> list[Path]:
+def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool, encoding: str = "whitened",
+                   overlays=()) -> list[Path]:
     from .io.curves import write_hepdata, write_limits_csv, write_limits_json, write_root
-    from .plotting.exclusion import plot_exclusion
+    from .io.hepdata import archive_path
+    from .plotting.exclusion import exclusion_figure, save_figure
 
     written = []
     for c in curves:
         written.append(write_limits_csv(c, out / f"limits_{c.width}.csv"))
         written.append(write_limits_json(c, out / f"limits_{c.width}.json"))
-        if plot:
-            if c.coupling == "epsilon":
-                written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png", overlays=_available_overlays(),
-                                              title=f"kinmix_stats 95% CL, {c.width} Z'"))
-            else:  # the external overlays are dark-photon limits on eps
-                written.append(plot_exclusion([c], out / f"exclusion_{c.width}.png",
-                                              title=f"kinmix_stats 95% CL on $g_z$, {c.model} Z', {c.width}"))
+        if plot:  # the external overlays are dark-photon limits on eps: not drawn on a g_z figure
+            fig = exclusion_figure([c], overlays if c.coupling == "epsilon" else ())
+            written.extend(save_figure(fig, out / f"exclusion_{c.width}{ext}") for ext in (".png", ".pdf"))
     written.append(write_root(curves, out / "limits.root"))
-    written.append(write_hepdata(curves, out / "hepdata"))
+    likelihoods: list[Path] = []
     if export and any(np.isfinite(c.eps95_obs).any() for c in curves):
         from .scan import export_workspaces
 
-        written.extend(export_workspaces(curves, out / "workspaces", likelihood=like, inspire_id=inspire_id, encoding=encoding))
-        if (out / "workspaces" / "whitening.json").exists() and encoding == "whitened":
-            written.append(out / "workspaces" / "whitening.json")
+        likelihoods = [Path(p) for p in export_workspaces(curves, out / "workspaces", likelihood=like,
+                                                          inspire_id=inspire_id, encoding=encoding)]
+        whitening = out / "workspaces" / "whitening.json"
+        if whitening.exists() and encoding == "whitened" and whitening not in likelihoods:
+            likelihoods.append(whitening)
+        written.extend(likelihoods)
+    # the HEPData submission attaches whatever likelihood files the export wrote (HistFactory resource)
+    written.append(write_hepdata(curves, out / "hepdata", likelihoods=likelihoods))
+    written.append(archive_path(out / "hepdata"))
     return written
 
 
@@ -368,9 +383,11 @@ def _float_option(name: str, text: str) -> float:
 @click.option("--resume", is_flag=True, help="Skip the masses already in OUT/checkpoint_<width>.jsonl (same scan only).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_model_options
+@_overlay_options
 @click.pass_context
 def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_spread_rel, mw_choice, inspire_id, workers_text,
-         scheduler, timeout_text, chunk_text, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta) -> None:
+         scheduler, timeout_text, chunk_text, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta,
+         overlay_names=(), external_dir=None) -> None:
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
 
     Finished masses are appended to OUT/checkpoint_<width>.jsonl as they complete; after an
@@ -400,6 +417,8 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     )
     chunk = _int_option("--chunk", chunk_text, 1)
     out = _check_out_dir(out_dir)
+    # overlays are loaded (and unknown names refused) before the scan; a g_z figure has none
+    overlays = _overlays(overlay_names, external_dir) if plot and spec is None else []
     if spec is None:
         like = _likelihood(beam_spread_rel, mw_choice)
         grid = np.unique(as_positive_array("masses", _parse_masses(masses, like), unit="GeV"))
@@ -446,7 +465,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
                 if connection is not None:
                     connection.close()
             written = _write_outputs(curves, out, plot, like, inspire_id, export and ("cls" in methods or "exact" in methods),
-                                     encoding)
+                                     encoding, overlays)
         except ScanInterrupted as stop:
             if (ctx.obj or {}).get("debug"):
                 raise
@@ -507,19 +526,27 @@ def export(from_dir, out_dir, inspire_id, encoding) -> None:
 
 @cli.command()
 @click.option("--from", "from_dir", type=click.Path(exists=True, file_okay=False), required=True, help="Directory with limits_<width>.json.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="Image file (.png, .pdf, .svg).")
-def plot(from_dir, out_file) -> None:
-    """Plot the curves of a previous scan with the external limits that are available."""
+@click.option("--out", "out_files", type=click.Path(dir_okay=False), required=True, multiple=True,
+              help="Image file (.png, .pdf, .svg, .eps); repeat for several formats.")
+@_overlay_options
+def plot(from_dir, out_files, overlay_names, external_dir) -> None:
+    """Plot the curves of a previous scan with published limits (lists what is drawn and what is skipped)."""
     from .io.curves import read_limits_json
-    from .plotting.exclusion import plot_exclusion
+    from .plotting.exclusion import exclusion_figure, save_figure
 
     files = sorted(Path(from_dir).glob("limits_*.json"))
     if not files:
         raise ValueError(f"no limits_<width>.json in {from_dir}")
     curves = [read_limits_json(f) for f in files]
-    overlays = _available_overlays() if all(c.coupling == "epsilon" for c in curves) else ()
-    path = plot_exclusion(curves, out_file, overlays=overlays)
-    click.echo(f"wrote {path}")
+    if all(c.coupling == "epsilon" for c in curves):
+        overlays = _overlays(overlay_names, external_dir)
+    else:
+        if overlay_names:
+            raise ValueError("--overlay: the published limits are limits on the dark-photon eps; not drawn on a g_z plot")
+        overlays = []
+    fig = exclusion_figure(curves, overlays)
+    for out_file in out_files:
+        click.echo(f"wrote {save_figure(fig, out_file)}")
 
 
 @cli.command("recast-cms")

@@ -119,12 +119,15 @@ def test_y_range_ignores_one_outlier_but_keeps_resonance_dips():
     c = curve(gap=False)
     obs = c.eps95_obs.copy()
     obs[5] = 5.0  # one point far above the rest (e.g. a failed fit)
-    obs[20] = obs[20] / 30.0  # a narrow-resonance dip: physics, must stay visible
+    obs[20] = obs[20] / 5.0  # a resonance dip: physics, must stay visible
     spiky = LimitCurve.from_dict({**c.to_dict(), "eps95_obs": obs.tolist()})
     lo, hi = y_range([spiky])
     assert hi < 0.5  # not stretched to eps = 5
     assert hi > np.nanmax(np.delete(spiky.eps95_exp_p2, 5))  # every other value is inside
     assert lo < obs[20]
+    obs[30] = obs[30] / 1000.0  # one point far below (e.g. the Z0-window edge): does not set the range
+    lo_2, _ = y_range([LimitCurve.from_dict({**c.to_dict(), "eps95_obs": obs.tolist()})])
+    assert lo_2 == pytest.approx(lo)
 
 
 def test_unknown_overlay_is_an_error_naming_it_and_the_accepted_names():

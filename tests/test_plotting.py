@@ -14,12 +14,12 @@ from kinmix_stats.plotting.exclusion import (
     DEFAULT_OVERLAYS,
     EPSILON_LABEL,
     G2_BAND,
-    resolve_overlays,
-    y_range,
     brazil_figure,
     exclusion_figure,
     plot_brazil,
     plot_exclusion,
+    resolve_overlays,
+    y_range,
 )
 from kinmix_stats.results import LimitCurve
 

@@ -15,7 +15,7 @@ import pytest
 
 spey = pytest.importorskip("spey")
 
-from kinmix_stats.likelihood.limits import cls_limits, default_likelihood  # noqa: E402
+from kinmix_stats.likelihood.limits import cls_limits, default_likelihood
 
 NAME = "kinmix_stats.correlated_gaussian"
 

@@ -146,7 +146,7 @@ def _overlay_options(fn):
                       help="Published limits to draw (repeatable; 'none' for none). Default: Hook et al. EW fit and BaBar "
                            "(shipped), LHCb, CMS and the muon g-2 band (when their files are found). Names: see "
                            "kinmix_stats.plotting.exclusion.overlay_names().")(fn)
-    return fn
+    return fn  # noqa: RET504 - one decorator per statement reads better
 
 
 def _overlays(names: tuple[str, ...], external_dir: str | None, echo: bool = True):

@@ -38,7 +38,7 @@ For a Z' model likelihood (``likelihood=ModelSpec(...).likelihood()``), ε is th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -82,8 +82,8 @@ class CorrelatedGaussianBackend(BackendBase):
     version = _version()
     author = "kinmix_stats developers"
     spey_requires = ">=0.2.7,<0.3"
-    doi: list[str] = []
-    arXiv = ["1006.0973"]
+    doi: ClassVar[list[str]] = []
+    arXiv: ClassVar[list[str]] = ["1006.0973"]
 
     def __init__(self, mass: float, width: Any = "narrow", epsilon_ref: float = 0.03, *,
                  likelihood: PrecisionLikelihood | None = None, signal: str = "exact") -> None:
@@ -203,6 +203,6 @@ class CorrelatedGaussianBackend(BackendBase):
 
     def expected_data(self, pars: list[float]) -> list[float]:
         """Expected data at ``pars``: residuals and the alpha auxiliary pull (spey's Asimov data, as in pyhf)."""
-        pars = np.asarray(pars, dtype=float)
-        s, _ = self._signal(pars[0])
-        return [*(s + self._t.T @ pars[1:]).tolist(), float(pars[1])]
+        p = np.asarray(pars, dtype=float)
+        s, _ = self._signal(p[0])
+        return [*(s + self._t.T @ p[1:]).tolist(), float(p[1])]

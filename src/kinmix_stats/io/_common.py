@@ -63,7 +63,7 @@ def check_curves(curves: LimitCurve | Iterable[LimitCurve], where: str) -> list[
 
 @contextlib.contextmanager
 def chdir(path: Path) -> Iterator[None]:
-    old = os.getcwd()
+    old = Path.cwd()
     os.chdir(path)
     try:
         yield
@@ -105,16 +105,16 @@ def deterministic_tarball(directory: Path) -> bytes:
 @contextlib.contextmanager
 def fixed_root_clock() -> Iterator[None]:
     """Make uproot write a fixed creation time (its writer calls ``datetime.datetime.now()``)."""
-    import datetime as _dt
+    import datetime as dt
 
     import uproot.writing._cascade as cascade
     import uproot.writing._cascadentuple as cascadentuple
     import uproot.writing._cascadetree as cascadetree
     from uproot.writing import writable
 
-    fixed = _dt.datetime.fromtimestamp(source_date_epoch(), tz=_dt.timezone.utc).replace(tzinfo=None)
+    fixed = dt.datetime.fromtimestamp(source_date_epoch(), tz=dt.timezone.utc).replace(tzinfo=None)
 
-    class _Clock(_dt.datetime):
+    class _Clock(dt.datetime):
         @classmethod
         def now(cls, tz=None):  # noqa: ARG003 - signature of datetime.now
             return fixed
@@ -129,7 +129,7 @@ def fixed_root_clock() -> Iterator[None]:
     try:
         yield
     finally:
-        for m, orig in zip(modules, originals):
+        for m, orig in zip(modules, originals, strict=True):
             m.datetime = orig
 
 

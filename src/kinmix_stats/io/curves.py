@@ -189,5 +189,5 @@ def read_limits_json(path: str | os.PathLike[str]) -> LimitCurve:
 
 
 # ---------------------------------------------------------------- HEPData and ROOT (own modules)
-from .hepdata import DEFAULT_REACTION, write_hepdata  # noqa: E402  (re-exported: one import place for every format)
-from .root import read_root, write_root  # noqa: E402
+from .hepdata import DEFAULT_REACTION, write_hepdata
+from .root import read_root, write_root

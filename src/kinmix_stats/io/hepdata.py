@@ -178,7 +178,7 @@ def _table(curve: LimitCurve, reaction: str | None) -> Any:
         var.add_qualifier("COLUMN", column)
         return var
 
-    cols = dict(zip(curve.output_columns, ("mass_gev", *METHOD)))
+    cols = dict(zip(curve.output_columns, ("mass_gev", *METHOD), strict=False))
     out_name = {v: k for k, v in cols.items()}
     table.add_variable(dependent("eps95_obs", "observed", METHOD["eps95_obs"][1], out_name["eps95_obs"]))
     exp = dependent("eps95_exp", "expected", METHOD["eps95_exp"][1], out_name["eps95_exp"])
@@ -189,7 +189,7 @@ def _table(curve: LimitCurve, reaction: str | None) -> Any:
                           (curve.eps95_exp_m2, curve.eps95_exp_p2, "expected +-2 sigma")):
         unc = Uncertainty(label, is_symmetric=False)
         unc.values = [(float(a - m), float(b - m)) if ok else ("", "")
-                      for m, a, b, ok in zip(median.tolist(), lo.tolist(), hi.tolist(), has_band.tolist())]
+                      for m, a, b, ok in zip(median.tolist(), lo.tolist(), hi.tolist(), has_band.tolist(), strict=True)]
         exp.add_uncertainty(unc)
     exp.zero_uncertainties_warning = False  # points without a band simply have no errors
     table.add_variable(exp)
@@ -279,7 +279,7 @@ def write_hepdata(
     for curve in items:
         submission.add_table(_table(curve, reaction))
 
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = out.parent if str(out.parent) else Path()
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent)).resolve()
     staging = workdir / "submission"
     backup: Path | None = None
@@ -294,14 +294,14 @@ def write_hepdata(
         if out.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
             backup.rmdir()
-            os.replace(out, backup)
-        os.replace(staging, out)
+            out.replace(backup)
+        staging.replace(out)
         atomic_write_bytes(archive_path(out), tarball)
     except BaseException:
         if backup is not None and backup.exists():
             if out.exists():
                 shutil.rmtree(out, ignore_errors=True)
-            os.replace(backup, out)
+            backup.replace(out)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     shutil.rmtree(workdir, ignore_errors=True)

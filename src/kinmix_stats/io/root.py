@@ -89,12 +89,12 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
         for c in items:
             w = c.width
             names = c.output_columns
-            tree = f.mktree(f"{w}/limits", {**{n: np.float64 for n in names}, "status": "string"},
+            tree = f.mktree(f"{w}/limits", {**dict.fromkeys(names, np.float64), "status": "string"},
                             title=f"95% CL limits, {c.width} width ({c.model}); x = {MASS_TITLE}, y = {_y_title(c)}")
             tree.extend({**{out: np.ascontiguousarray(c.column(name), dtype=np.float64)
-                            for name, out in zip(CURVE_COLUMNS, names)},
+                            for name, out in zip(CURVE_COLUMNS, names, strict=True)},
                          "status": ak.Array(list(c.status))})
-            for name, out in zip(LIMIT_COLUMNS, names[1:]):
+            for name, out in zip(LIMIT_COLUMNS, names[1:], strict=True):
                 y = c.column(name)
                 keep = ~np.isnan(y)
                 if not keep.any():
@@ -139,5 +139,5 @@ def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:
         status=tuple(status),
         metadata=info["metadata"],
         coupling=coupling,
-        **{c: np.asarray(arrays[n], dtype=float) for c, n in zip(CURVE_COLUMNS, names)},
+        **{c: np.asarray(arrays[n], dtype=float) for c, n in zip(CURVE_COLUMNS, names, strict=True)},
     )

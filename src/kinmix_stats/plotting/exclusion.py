@@ -28,6 +28,7 @@ from pathlib import Path
 import mplhep
 import numpy as np
 from matplotlib import style as mpl_style
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -244,7 +245,7 @@ def y_range(items: Sequence[LimitCurve], xlim: tuple[float, float] | None = None
     return float(kept.min()) / 2.0, float(kept.max()) * 3.0
 
 
-def _new_figure(legend_space: bool = True) -> tuple[Figure, object, object | None]:
+def _new_figure(legend_space: bool = True) -> tuple[Figure, Axes, Axes | None]:
     """Figure with the main axes and, below, an empty axes for the legend and caption."""
     if not legend_space:
         fig = Figure(figsize=(10, 7.5))
@@ -259,7 +260,9 @@ def _new_figure(legend_space: bool = True) -> tuple[Figure, object, object | Non
     return fig, ax, below
 
 
-def _legend_below(ax, below, caption: str) -> None:
+def _legend_below(ax: Axes, below: Axes | None, caption: str) -> None:
+    if below is None:
+        return
     handles, labels = ax.get_legend_handles_labels()
     below.legend(handles, labels, loc="upper center", ncol=3 if len(labels) > 8 else 2, frameon=False,
                  bbox_to_anchor=(0.5, 1.02), handlelength=2.2, columnspacing=1.2, fontsize=11)

@@ -6,12 +6,31 @@ line on stderr (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 
 import click
 import numpy as np
 
 __all__ = ["main", "cli"]
+
+log = logging.getLogger("kinmix_stats.cli")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _configure_logging(verbose: int, level: str | None) -> None:
+    """Messages of the ``kinmix_stats`` loggers go to stderr: WARNING by default, -v INFO, -vv DEBUG,
+    or ``--log-level`` (standard ``logging`` levels)."""
+    chosen = level.upper() if level else ("DEBUG" if verbose >= 2 else "INFO" if verbose == 1 else "WARNING")
+    logger = logging.getLogger("kinmix_stats")
+    for h in [h for h in logger.handlers if getattr(h, "_kinmix_cli", False)]:
+        logger.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kinmix: %(levelname)s: %(name)s: %(message)s"))
+    handler._kinmix_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(getattr(logging, chosen))
 
 
 class _Group(click.Group):
@@ -101,6 +120,9 @@ def _model_options(fn):
     """--model and the options of a Z' hypothesis (meaningful only with --model)."""
     options = [
         click.option("--model", "model_name", default=None, metavar="NAME|FAMILY:x", help=_MODEL_HELP),
+        click.option("--charges", "charges", default=None, metavar="Q,U,D,L,E|FILE.yaml",
+                     help="Instead of --model: any U(1)' by its charges of Q_L, u_R, d_R, L_L, e_R (numbers or fractions, "
+                          "e.g. 1/3,1/3,1/3,-1,-1 = B-L), or a YAML file with keys q, u, d, l, e."),
         click.option("--g-z", "g_z", type=float, default=None,
                      help="With --model: the g_z whose exclusion is reported (default: the named model's nominal g_z; "
                           "family points have none, so nothing is tested without it)."),
@@ -116,9 +138,34 @@ def _model_options(fn):
     return fn
 
 
-def _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta):
+def _charges_model_name(charges: str) -> str:
+    """--charges Q,U,D,L,E or a YAML file with keys q, u, d, l, e -> the model name ``charges:Q,U,D,L,E``."""
+    from .model.charges import CUSTOM_PREFIX, parse_custom_charges
+
+    text = charges.strip()
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        import yaml
+
+        path = Path(text)
+        if not path.is_file():
+            raise FileNotFoundError(f"--charges: file {text!r} does not exist")
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        keys = ("q", "u", "d", "l", "e")
+        if not isinstance(doc, dict) or {str(k).lower() for k in doc} != set(keys):
+            raise ValueError(f"--charges {text}: expected a mapping with exactly the keys q, u, d, l, e, got {doc!r}")
+        low = {str(k).lower(): v for k, v in doc.items()}
+        text = ",".join(str(low[k]) for k in keys)
+    return parse_custom_charges(CUSTOM_PREFIX + text)[0]
+
+
+def _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta, charges=None):
     """(ModelSpec or None, tested g_z or None), validated; every model option without --model is refused."""
     from .scan import ModelSpec
+
+    if charges is not None:
+        if model_name is not None:
+            raise ValueError(f"give either --model ({model_name!r}) or --charges ({charges!r}), not both")
+        model_name = _charges_model_name(charges)
 
     if model_name is None:
         given = [name for name, v in (("--g-z", g_z), ("--epsilon", mix_epsilon), ("--delta-m2", delta_m2),
@@ -166,15 +213,19 @@ def _overlays(names: tuple[str, ...], external_dir: str | None, echo: bool = Tru
 
 @click.group(cls=_Group)
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("-v", "--verbose", count=True, help="More log messages on stderr (-v: INFO, -vv: DEBUG).")
+@click.option("--log-level", type=click.Choice(_LEVELS, case_sensitive=False), default=None,
+              help="Log level of the kinmix_stats loggers (overrides -v). Default WARNING.")
 @click.version_option(package_name="kinmix_stats")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: int = 0, log_level: str | None = None) -> None:
     """Model-independent limits on a kinetically mixed dark photon / Z' from precision data.
 
     eps is always Hook et al.'s: L > -(sin eps/2) F'_{mu nu} B^{mu nu} (arXiv:1006.0973); masses are physical.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    _configure_logging(verbose, log_level)
 
 
 @cli.command()
@@ -204,32 +255,45 @@ def spectrum(mass: float, epsilon: float, width: str) -> None:
               help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2.")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
+@click.option("--cl", "cl", type=float, default=0.95, show_default=True,
+              help="Confidence level in (0, 1): CLs = 1 - CL; for chi2 the Delta chi^2 of that CL (1 dof).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (LimitResult.to_dict(), one per method).")
 @_model_options
 def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str, model_name, g_z, mix_epsilon,
-          delta_m2, tan_beta) -> None:
+          delta_m2, tan_beta, cl: float = 0.95, as_json: bool = False, charges: str | None = None) -> None:
     """Print the 95% CL limit on eps at one mass, its expected band and the dominant measurements.
 
     With --model: the limit on the model's gauge coupling g_z (CLs observed, expected, +-1/2 sigma band,
     Delta chi^2), its nominal g_z if it has one, and whether that (or --g-z) is excluded at this mass.
     """
-    from .likelihood.limits import upper_limit
+    from .likelihood.limits import METHODS, upper_limit
 
-    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)
+    if not (0.0 < cl < 1.0):
+        raise ValueError(f"--cl must lie in (0, 1), got {cl!r}")
+    methods = [x.strip() for x in method.split(",")]
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"unknown method {m!r}; accepted: {', '.join(map(repr, METHODS))}")
+    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta, charges)
     if spec is None:
         like = _likelihood(beam_spread_rel, mw_choice)
     else:
         like = spec.likelihood(mw_choice=mw_choice, beam_spread_rel=beam_spread_rel)
     w = _parse_width(width)
-    name = "eps95" if spec is None else "gz95"
+    name = ("eps" if spec is None else "gz") + f"{100 * cl:g}"
     what = "" if spec is None else f"{spec.name} Z', "
-    from .likelihood.limits import METHODS
+    results = []
+    for m in methods:
+        log.info("limit: method %s at m = %g GeV, width %s, CL %g", m, mass, width, cl)
+        if m == "chi2":
+            from scipy.stats import chi2 as chi2_dist
 
-    methods = [x.strip() for x in method.split(",")]
-    for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r}; accepted: {', '.join(map(repr, METHODS))}")
-    for m in methods:
-        res = upper_limit(mass, w, m, likelihood=like)
+            res = upper_limit(mass, w, m, likelihood=like, delta_chi2=float(chi2_dist.ppf(cl, 1)))
+        else:
+            res = upper_limit(mass, w, m, likelihood=like, cl=cl)
+        results.append(res)
+        if as_json:
+            continue
         click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.epsilon_observed[0]:.5g}"
                    + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m != "chi2" else "")
                    + f"  (status: {res.status[0]})")
@@ -243,6 +307,11 @@ def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str,
                        f"({d.get('minuit_fits', 0)} Minuit fits, {d.get('nfcn', 0)} likelihood evaluations)")
         dom = ", ".join(f"{meas} (E={e:.2f})" for meas, e in res.dominant[0])
         click.echo(f"      dominant measurements (expected significance at the limit): {dom}")
+    if as_json:
+        import json
+
+        click.echo(json.dumps([{**r.to_dict(), "confidence_level": cl} for r in results], indent=2))
+        return
     if spec is not None:
         _report_tested_coupling(spec, g_test, g_z is not None, like, mass, w)
 
@@ -384,10 +453,14 @@ def _float_option(name: str, text: str) -> float:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_model_options
 @_overlay_options
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), is_eager=True, expose_value=False,
+              callback=lambda ctx, _param, value: _load_config(ctx, value),
+              help="YAML file with any of this command's options (same names, e.g. width: narrow, masses: 1:1000:50, "
+                   "out: results); options on the command line override it.")
 @click.pass_context
 def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_spread_rel, mw_choice, inspire_id, workers_text,
          scheduler, timeout_text, chunk_text, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta,
-         overlay_names=(), external_dir=None) -> None:
+         overlay_names=(), external_dir=None, charges=None) -> None:
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
 
     Finished masses are appended to OUT/checkpoint_<width>.jsonl as they complete; after an
@@ -408,7 +481,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     from .scan import scan as run_scan
 
     methods = check_methods(tuple(m.strip() for m in method.split(",")))
-    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta)
+    spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta, charges)
     if width is None:
         width = "narrow,wide" if spec is None else "narrow"
     widths = [parse_width(_parse_width(w)) for w in width.split(",")]
@@ -447,6 +520,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             inputs["inputs"]["masses"] = "default model grid (150 log-spaced 10-5000 GeV, refined)"
         if g_z is not None:  # otherwise the plot and readers take the nominal g_z from metadata["model"]
             inputs["tested_g_z"] = g_test
+    log.info("scan: %d masses x widths %s, methods %s, output %s", grid.size, ", ".join(labels), ",".join(methods), out)
     curves = []
     current = None
     with graceful_signals():
@@ -494,6 +568,42 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
                      if excluded.any() else "not excluded at any mass")
             click.echo(f"      g_z = {g_test:.4g} ({'--g-z' if g_z is not None else 'nominal'}): {where}")
     click.echo(f"wrote {len(written)} files to {out}")
+
+
+def _load_config(ctx: click.Context, value: str | None) -> None:
+    """``--config FILE``: a YAML mapping of option names (``beam-spread-rel`` or ``beam_spread_rel``) to values,
+    used as the command's defaults (``ctx.default_map``); lists become comma-separated values."""
+    if value is None:
+        return
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(value).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise click.BadParameter(f"{value}: not valid YAML ({err})", ctx=ctx, param_hint="--config") from None
+    if not isinstance(doc, dict):
+        raise click.BadParameter(f"{value}: expected a mapping of option names to values", ctx=ctx, param_hint="--config")
+    options: dict[str, click.Option] = {}
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and param.name and param.expose_value:
+            for flag in param.opts + param.secondary_opts:
+                if flag.startswith("--"):
+                    options[flag[2:]] = param
+            options[param.name] = param
+    defaults: dict[str, object] = {}
+    for key, raw in doc.items():
+        opt = options.get(str(key)) or options.get(str(key).replace("_", "-"))
+        if opt is None or opt.name is None:
+            accepted = sorted(k for k in options if "_" not in k)
+            raise click.BadParameter(f"{value}: unknown option {key!r}; accepted: {', '.join(accepted)}", ctx=ctx,
+                                     param_hint="--config")
+        val: object = raw  # booleans stay booleans (--plot/--no-plot); lists join for comma-separated options
+        if isinstance(raw, list):
+            val = list(raw) if opt.multiple else ",".join(str(v) for v in raw)
+        elif opt.multiple:
+            val = [raw]
+        defaults[opt.name] = val
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 
 def _signal_name(signum: int) -> str:

@@ -294,6 +294,20 @@ class LimitCurve:
         out["metadata"] = copy.deepcopy(self.metadata)
         return out
 
+    def to_dataframe(self):
+        """The CSV content as a ``pandas.DataFrame`` (file column names, ``status`` last; width, model and
+        coupling in ``DataFrame.attrs``). pandas is optional: without it this raises ``ImportError``."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("LimitCurve.to_dataframe needs pandas, which is optional and not installed "
+                              "(pip install pandas); to_dict() gives the same content without it") from None
+        df = pd.DataFrame({name: getattr(self, c) for c, name in zip(CURVE_COLUMNS, self.output_columns, strict=True)})
+        df["status"] = list(self.status)
+        df.attrs.update({"width": self.width, "model": self.model, "coupling": self.coupling,
+                         "convention": self.convention})
+        return df
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LimitCurve:
         """Build a curve from :meth:`to_dict` output (``None`` in a limit column → NaN).

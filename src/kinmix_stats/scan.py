@@ -83,12 +83,12 @@ class ModelSpec:
 
     def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
         from ._checks import check_finite
-        from .model.charges import FAMILIES, NAMED_MODELS, parse_family_point
+        from .model.charges import CUSTOM_PREFIX, FAMILIES, NAMED_MODELS, parse_custom_charges, parse_family_point
         from .zprime_limits import MODELS
 
         accepted = (
             f"a named model ({', '.join(MODELS)}) or a PDG Table 1 family point FAMILY:x with FAMILY one of "
-            f"{', '.join(FAMILIES)} and x a finite number (e.g. B-xL:3, 10+x5bar:-1)"
+            f"{', '.join(FAMILIES)} and x a finite number (e.g. B-xL:3, 10+x5bar:-1), or charges:Q,U,D,L,E"
         )
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"unknown Z' model {name!r}; accepted: {accepted}")
@@ -96,7 +96,10 @@ class ModelSpec:
         canonical: str | None
         family: str | None
         x: float | None
-        if ":" in text:
+        if text.lower().startswith(CUSTOM_PREFIX):  # user-given charges: charges:Q,U,D,L,E
+            canonical, _ = parse_custom_charges(text)
+            family, x = "charges", None
+        elif ":" in text:
             family, x = parse_family_point(text)  # ValueError names the bad family or x
             canonical = f"{family}:{x:.12g}"
         else:
@@ -162,8 +165,10 @@ class ModelSpec:
             from .zprime_limits import model_charges
 
             return model_charges(self.name, sm)
-        from .model.charges import charge_family
+        from .model.charges import charge_family, parse_custom_charges
 
+        if self.family == "charges":
+            return parse_custom_charges(self.name)[1]
         return charge_family(self.family, self.x)
 
     def factory(self, sm_ref=None):
@@ -175,7 +180,7 @@ class ModelSpec:
         from .zprime_limits import zprime_factory
 
         # family points: x in full precision (the canonical name rounds it to 12 digits)
-        name = self.name if self.is_named else f"{self.family}:{self.x!r}"
+        name = self.name if (self.is_named or self.family == "charges") else f"{self.family}:{self.x!r}"
         factory = zprime_factory(name, sm_ref, epsilon=self.epsilon, delta_m2=self.delta_m2, tan_beta=self.tan_beta)
         factory.name, factory.__name__ = self.name, f"zprime_factory_{self.name}"
         return factory
@@ -444,8 +449,9 @@ def checkpoint_path(out_dir: str | os.PathLike[str], width) -> Path:
 def scan(
     masses=None,
     width="narrow",
-    methods: Sequence[str] = ("cls", "chi2"),
+    method: str | Sequence[str] = ("cls", "chi2"),
     *,
+    methods: Sequence[str] | None = None,
     likelihood: PrecisionLikelihood | None = None,
     progress: bool = False,
     chunk: int = 100,
@@ -465,7 +471,8 @@ def scan(
     ``model=model.name``; ``likelihood`` defaults to ``model.likelihood()`` (a given one must use a
     factory of that model) and ``masses`` to :func:`default_model_mass_grid`.
 
-    ``methods`` is any of ("cls", "chi2", "exact") with at most one of "cls" (fast closed form) and
+    ``method`` (the spelling of :func:`upper_limit`; the old keyword ``methods=`` still works with a
+    ``DeprecationWarning``) is a name or a sequence of ("cls", "chi2", "exact") with at most one of "cls" (fast closed form) and
     "exact" (exact non-linear likelihood with iminuit, warm-started at the fast limits,
     :mod:`kinmix_stats.likelihood.exact`; about 100 model evaluations per mass), which fill the same CLs
     columns; columns of a method not run are NaN. ``masses`` defaults
@@ -503,7 +510,13 @@ def scan(
                  "the given one is the dark photon's"
         )
     width = parse_width(width)
-    methods = check_methods(methods)
+    if methods is not None:
+        import warnings
+
+        warnings.warn("scan(methods=...) is deprecated; use method=... (a name or a sequence of names), as in "
+                      "upper_limit", DeprecationWarning, stacklevel=2)
+        method = methods
+    methods = check_methods((method,) if isinstance(method, str) else method)
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1 (masses per task), got {chunk!r}")
     chunk = int(chunk)
@@ -545,14 +558,14 @@ def scan(
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=n * len(methods), initial=len(records) * len(methods), desc=f"scan {width_label(width)}", unit="point")
+            bar = tqdm(total=n, initial=len(records), desc=f"scan {width_label(width)} ({'+'.join(methods)})", unit="mass")
         for _, recs in run_tasks(_scan_chunk, like, tasks, client=client):
             if store is not None:
                 store.append(recs)
             for r in recs:
                 records[r["index"]] = r
             if bar is not None:
-                bar.update(len(recs) * len(methods))
+                bar.update(len(recs))
     finally:
         if bar is not None:
             bar.close()

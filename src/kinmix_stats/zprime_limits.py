@@ -204,7 +204,12 @@ def zprime_factory(
 
 
 def factory_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
-    """Charges of a named model (:func:`model_charges`) or of a PDG Table 1 family point ``"FAMILY:x"``."""
+    """Charges of a named model (:func:`model_charges`), of a PDG Table 1 family point ``"FAMILY:x"`` or
+    user-given ``"charges:Q,U,D,L,E"`` (:func:`~kinmix_stats.model.charges.parse_custom_charges`)."""
+    from .model.charges import CUSTOM_PREFIX, parse_custom_charges
+
+    if isinstance(name, str) and name.strip().lower().startswith(CUSTOM_PREFIX):
+        return parse_custom_charges(name)[1]
     if isinstance(name, str) and ":" in name:
         return charge_family(*parse_family_point(name))
     return model_charges(name, sm)

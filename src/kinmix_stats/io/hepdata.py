@@ -56,6 +56,8 @@ DATASET_REACTIONS: dict[str, tuple[str, ...]] = {
     "lep2_ffbar": ("E+ E- --> MU+ MU-", "E+ E- --> TAU+ TAU-"),
     "lep2_bhabha": ("E+ E- --> E+ E-",),
     "r_ratio_petra_pep_tristan": ("E+ E- --> HADRONS",),
+    "qweak_proton": ("E- P --> E- P",),  # parity-violating elastic scattering of polarised electrons (arXiv:1905.08283)
+    # apv_cesium (atomic parity violation in 133Cs) is no scattering reaction: listed in the table description only
 }
 #: W-mass determinations by ``mw_choice`` (see data/w_mass.yaml for the sources of each variant):
 #: PDG2024 = LHC-Tevatron combination (arXiv:2308.09417), CDF2022 and Tevatron2013 at the Tevatron,
@@ -78,6 +80,8 @@ DATASET_OBSERVABLES: dict[str, tuple[str, ...]] = {
     "lep2_bhabha": ("DSIG/DCOSTHETA",),
     "r_ratio_petra_pep_tristan": ("R",),
     "w_mass": ("M",),
+    "qweak_proton": ("Q_W",),
+    "apv_cesium": ("Q_W",),
 }
 #: Reaction used when neither the caller nor the curve's datasets give one.
 DEFAULT_REACTION = "E+ E- --> F FBAR (electroweak precision fit)"

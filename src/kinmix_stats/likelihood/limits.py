@@ -167,6 +167,55 @@ class LimitResult:
     engine: dict[str, str] = field(default_factory=lambda: dict(CLOSED_FORM_ENGINE))
     diagnostics: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (NaN -> ``None``), one list entry per mass; what ``kinmix limit --json`` prints.
+
+        Keys: ``mass_gev, width, method, coupling, epsilon_observed, epsilon_expected, expected_band``
+        (per mass the limits at -2, -1, 0, +1, +2 sigma), ``mu_observed, mu_expected, epsilon_ref, iterations,
+        status, dominant`` (per mass ``[[measurement, expected significance], ...]``), ``engine`` (what computed
+        the numbers). ``epsilon_*`` hold g_z
+        for a Z'-model likelihood (``coupling == "g_z"``).
+        """
+        from ..scan import width_label  # lazy: scan imports this module
+
+        def clean(a: Any) -> Any:
+            arr = np.asarray(a, dtype=float)
+            return [clean(x) for x in arr] if arr.ndim > 1 else [None if np.isnan(v) else float(v) for v in arr.tolist()]
+
+        return {
+            "mass_gev": clean(self.mass),
+            "width": width_label(self.width),
+            "method": self.method,
+            "coupling": self.coupling,
+            "epsilon_observed": clean(self.epsilon_observed),
+            "epsilon_expected": clean(self.epsilon_expected),
+            "expected_band": clean(self.expected_band),
+            "mu_observed": clean(self.mu_observed),
+            "mu_expected": clean(self.mu_expected),
+            "epsilon_ref": clean(self.epsilon_ref),
+            "iterations": int(self.iterations),
+            "status": list(self.status),
+            "dominant": [[[str(m), float(e)] for m, e in d] for d in self.dominant],
+            "engine": dict(self.engine),
+        }
+
+    def to_dataframe(self):
+        """One row per mass (``pandas.DataFrame``): mass, observed and expected limits, the band, status.
+
+        pandas is optional: without it this raises ``ImportError`` saying so (:meth:`to_dict` needs nothing).
+        """
+        pd = _pandas("LimitResult.to_dataframe")
+        band = np.asarray(self.expected_band, dtype=float).reshape(len(self.mass), -1)
+        cols: dict[str, Any] = {"mass_gev": np.asarray(self.mass, dtype=float),
+                                "epsilon_observed": self.epsilon_observed, "epsilon_expected": self.epsilon_expected}
+        if band.shape[1] == 5:
+            for k, n in enumerate(("m2", "m1", "median", "p1", "p2")):
+                cols[f"expected_{n}"] = band[:, k]
+        cols["status"] = list(self.status)
+        df = pd.DataFrame(cols)
+        df.attrs.update({"method": self.method, "coupling": self.coupling})
+        return df
+
     def workspace(self, i: int = 0):
         """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref)."""
         from .workspace import build_workspace
@@ -263,6 +312,16 @@ def _secant_proposal(g_ref: np.ndarray, mu: np.ndarray, fallback: np.ndarray, hi
             out = np.where(ok, np.exp(x + step), fallback)
     history["x"], history["h"] = x, h
     return out
+
+
+def _pandas(where: str):
+    """Import pandas for ``to_dataframe``; a clear ImportError if it is not installed (it is optional)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(f"{where} needs pandas, which is optional and not installed (pip install pandas); "
+                          "to_dict() gives the same content without it") from None
+    return pd
 
 
 def cls_limits(

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from .._checks import check_choice, check_finite
 from ..inputs.fermions import Fermion
 
-__all__ = ["U1Charges", "charge_family", "named_model", "NAMED_MODELS", "FAMILIES", "dark_photon_charges"]
+__all__ = ["U1Charges", "charge_family", "named_model", "NAMED_MODELS", "FAMILIES", "dark_photon_charges",
+           "CUSTOM_PREFIX", "parse_custom_charges"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,39 @@ def parse_family_point(text: str) -> tuple[str, float]:
     if not math.isfinite(x):
         raise ValueError(f"Z' model {text!r}: x must be a finite number (accepted range (-inf, inf)), got {x_text.strip()!r}")
     return family, x + 0.0
+
+
+#: Model-name prefix of a U(1)' with user-given charges: ``"charges:Q,U,D,L,E"`` (Q_L, u_R, d_R, L_L, e_R).
+CUSTOM_PREFIX = "charges:"
+
+
+def parse_custom_charges(text: str) -> tuple[str, U1Charges]:
+    """``"charges:Q,U,D,L,E"`` (numbers or fractions such as ``1/3``) -> (canonical name, :class:`U1Charges`).
+
+    The five charges are those of Q_L, u_R, d_R, L_L, e_R of one generation (generation independent), in
+    the normalisation of the PDG Z' review (L ⊃ g_z Z'_μ Σ_f f̄ γ^μ (z_L P_L + z_R P_R) f). Any set is
+    accepted (anomaly cancellation is the user's responsibility: :meth:`U1Charges.anomalies`). Raises
+    ``ValueError`` naming the bad entry.
+    """
+    from fractions import Fraction
+
+    body = str(text).strip()
+    if body.lower().startswith(CUSTOM_PREFIX):
+        body = body[len(CUSTOM_PREFIX):]
+    tokens = [t.strip() for t in body.split(",")]
+    if len(tokens) != 5 or not all(tokens):
+        raise ValueError(f"custom U(1)' charges {text!r}: expected five comma-separated charges Q,U,D,L,E "
+                         "(of Q_L, u_R, d_R, L_L, e_R), e.g. charges:1/3,1/3,1/3,-1,-1 for B-L")
+    values = []
+    for name, tok in zip("QUDLE", tokens, strict=True):
+        try:
+            values.append(float(Fraction(tok)))
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"custom U(1)' charges {text!r}: charge {name} must be a finite number or a fraction "
+                             f"like 1/3, got {tok!r}") from None
+    canonical = CUSTOM_PREFIX + ",".join(tokens)
+    q, u, d, l, e = values
+    return canonical, U1Charges(q=q, u=u, d=d, l=l, e=e, label=canonical)
 
 
 def named_model(name: str) -> U1Charges:

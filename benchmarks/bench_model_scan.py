@@ -1,7 +1,7 @@
 """Benchmark of a Z'-model scan in g_z: vectorised over g_z vs the per-coupling baseline, in ONE run.
 
 Both runs use the same likelihood (``ModelSpec(model).likelihood()``, all datasets) and the same
-``km.scan(masses, model=..., methods=("cls", "chi2"))`` on a fixed grid: ``--n`` masses (default
+``km.scan(masses, model=..., method=("cls", "chi2"))`` on a fixed grid: ``--n`` masses (default
 100) taken evenly from the default model grid (:func:`kinmix_stats.scan.default_model_mass_grid`,
 10 GeV - 5 TeV refined at the measured energies).
 

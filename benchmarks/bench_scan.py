@@ -58,7 +58,7 @@ def naive_pyhf(masses: np.ndarray, like: km.PrecisionLikelihood, workdir: Path) 
     """Our CLs vs naive pyhf upper_limit per mass, on workspaces exported by km.export_workspaces."""
     import pyhf
 
-    curve, t_ours = timed(km.scan, masses, "narrow", methods=("cls",), likelihood=like)
+    curve, t_ours = timed(km.scan, masses, "narrow", method=("cls",), likelihood=like)
     bkg_path, ps_path = km.export_workspaces(curve, workdir, likelihood=like)
     bkg = pyhf.Workspace(json.loads(Path(bkg_path).read_text()))
     pset = pyhf.patchset.PatchSet(json.loads(Path(ps_path).read_text()))
@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         t_cls = {}
         t_both = {}
         for w in ("narrow", "wide"):
-            c, t_cls[w] = timed(km.scan, grid, w, methods=("cls",), likelihood=like)
+            c, t_cls[w] = timed(km.scan, grid, w, method=("cls",), likelihood=like)
             say(f"    {w:6s} CLs only   : {t_cls[w]:7.2f} s  ({t_cls[w] / grid.size * 1e3:.1f} ms/point), "
                 f"status ok {sum(s == 'ok' for s in c.status)}/{grid.size}")
-            c, t_both[w] = timed(km.scan, grid, w, methods=("cls", "chi2"), likelihood=like)
+            c, t_both[w] = timed(km.scan, grid, w, method=("cls", "chi2"), likelihood=like)
             say(f"    {w:6s} CLs + chi2 : {t_both[w]:7.2f} s  ({t_both[w] / grid.size * 1e3:.1f} ms/point)")
         a_cls, a_both = sum(t_cls.values()), sum(t_both.values())
         say(f"    both widths: CLs only {a_cls:.1f} s, CLs+chi2 {a_both:.1f} s (chi2 costs {a_both / a_cls:.2f}x CLs alone); "
@@ -143,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     masses = np.geomspace(1.0, 1000.0, 200)
     t_b = 0.0
     for w in ("narrow", "wide"):
-        _, dt = timed(km.scan, masses, w, methods=("cls",), likelihood=like)
+        _, dt = timed(km.scan, masses, w, method=("cls",), likelihood=like)
         t_b += dt
     say(f"(b) 200 masses x 2 widths, CLs: {t_b:.2f} s (target < 60 s: {'PASS' if t_b < 60 else 'FAIL'}); max RSS {rss_mb():.0f} MB")
     tracemalloc.start()
     for w in ("narrow", "wide"):
-        km.scan(masses, w, methods=("cls",), likelihood=like)
+        km.scan(masses, w, method=("cls",), likelihood=like)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     say(f"    tracemalloc peak of an untimed repeat: {peak / 1e6:.1f} MB")
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     import pyhf as _pyhf
 
     with tempfile.TemporaryDirectory() as tmp:
-        c_full = km.scan(np.array([50.0, 91.0]), "narrow", methods=("cls",), likelihood=like)
+        c_full = km.scan(np.array([50.0, 91.0]), "narrow", method=("cls",), likelihood=like)
         bkg_path, ps_path = km.export_workspaces(c_full, tmp, likelihood=like)
         pset = _pyhf.patchset.PatchSet(json.loads(Path(ps_path).read_text()))
         ws = _pyhf.Workspace(pset.apply(_pyhf.Workspace(json.loads(Path(bkg_path).read_text())), pset.patches[0].name))

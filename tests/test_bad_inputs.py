@@ -207,7 +207,7 @@ def test_cli_plot_from_bad_limits_json(runner, tmp_path, like, content, needle):
         ({"masses": [0.0]}, "0.0"),
         ({"masses": "abc"}, "abc"),
         ({"masses": [[10.0, 20.0]]}, "one-dimensional"),
-        ({"methods": "cls"}, "string"),
+        ({"methods": "toys"}, "'toys'"),  # a single name is accepted (method="cls", as in upper_limit); a bad one is not
         ({"methods": ("cls", "toys")}, "'toys'"),
         ({"width": "medium"}, "'medium'"),
         ({"width": float("inf")}, "width"),

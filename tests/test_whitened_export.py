@@ -135,7 +135,7 @@ def exported(tmp_path_factory):
     """A small export of the default likelihood with one point that has no valid CLs limit."""
     like = default_likelihood()
     mz0 = like.sm.mz0
-    curve = km.scan(np.array([20.0, 50.0, mz0, 189.0, 400.0]), "wide", methods=("cls",))
+    curve = km.scan(np.array([20.0, 50.0, mz0, 189.0, 400.0]), "wide", method="cls")
     status = list(curve.status)
     status[3] = "cls: re-linearisation not converged to 0.01 after 12 steps"  # as a failed point would carry it
     curve = dataclasses.replace(curve, status=tuple(status))

@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     curves = {}
     for w in WIDTHS:
         t0 = time.perf_counter()
-        curves[w] = km.scan(grid, w, methods=("cls", "chi2"), likelihood=like)
+        curves[w] = km.scan(grid, w, method=("cls", "chi2"), likelihood=like)
         curves[w].to_csv(OUT / f"scan_{w}.csv") if hasattr(curves[w], "to_csv") else None
         print(f"scan {w}: {time.perf_counter() - t0:.1f} s, status ok {sum(s == 'ok' for s in curves[w].status)}/{grid.size}")
     hook_on_grid = interp_loglog(grid, hm, he)

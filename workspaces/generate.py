@@ -20,7 +20,7 @@ MASSES = np.geomspace(1.0, 1000.0, 40)
 
 
 def main() -> None:
-    curves = [km.scan(MASSES, width, methods=("cls",)) for width in ("narrow", "wide")]
+    curves = [km.scan(MASSES, width, method="cls") for width in ("narrow", "wide")]
     bkg, patchset = km.export_workspaces(curves, HERE)
     print(f"wrote {bkg} and {patchset}")
 

@@ -515,8 +515,10 @@ def scan(
 
         warnings.warn("scan(methods=...) is deprecated; use method=... (a name or a sequence of names), as in "
                       "upper_limit", DeprecationWarning, stacklevel=2)
-        method = methods
-    methods = check_methods((method,) if isinstance(method, str) else method)
+        method = methods  # the old keyword keeps its old rule: a bare string is refused (check_methods)
+    else:
+        method = (method,) if isinstance(method, str) else method
+    methods = check_methods(method)
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1 (masses per task), got {chunk!r}")
     chunk = int(chunk)

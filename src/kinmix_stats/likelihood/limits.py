@@ -41,7 +41,7 @@ parameters absorb that measurement exactly (Delta chi^2 = 0 for every eps).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,7 @@ import numpy as np
 from .._checks import as_positive_array, check_choice, check_in_range
 from ..model.dark_sector import DarkWidthSpec, parse_width
 from ..model.vector_boson import EPSILON_MAX
+from ..observables.two_state import OVERLAP_FACTOR, PoleOverlap, pole_overlap
 from .cls import cls_limits_batch
 from .precision import PrecisionLikelihood, dark_photon_factory
 
@@ -63,6 +64,8 @@ __all__ = [
     "likelihood_coupling",
     "accepts_array_couplings",
     "DELTA_CHI2_95",
+    "lep1_spread",
+    "pole_overlap_at",
     "E_MIN",
     "EPS_CAP",
     "G_Z_CAP",
@@ -412,7 +415,7 @@ def cls_limits(
         else:
             status.append(f"re-linearisation not converged to {rtol:g} after {max_iter} steps")
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(eps_final[:, 0]), eps_final[:, 0], eps_ref[:, 0]), width)
-    return LimitResult(
+    result = LimitResult(
         mass=masses,
         width=width,
         method="cls",
@@ -428,6 +431,8 @@ def cls_limits(
         likelihood=likelihood,
         coupling=coupling,
     )
+    options = {"eps_start": eps_start, "rtol": rtol, "max_iter": max_iter, "cl": cl}
+    return _resolve_pole_overlap(likelihood, result, lambda like, m: cls_limits(like, m, width, **options))
 
 
 def chi2_limits(
@@ -497,7 +502,7 @@ def chi2_limits(
             status.append(f"no sensitivity below {sym}={cap_value:g}")
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(limits), limits, 0.0), width)
     nan = np.full(m, np.nan)
-    return LimitResult(
+    result = LimitResult(
         mass=masses,
         width=width,
         method="chi2",
@@ -512,6 +517,93 @@ def chi2_limits(
         dominant=_dominant(likelihood, delta_obs),
         likelihood=likelihood,
         coupling=coupling,
+    )
+    options = {"e_min": e_min, "eps_grid": eps_grid, "delta_chi2": delta_chi2, "n_bisect": n_bisect}
+    return _resolve_pole_overlap(likelihood, result, lambda like, m: chi2_limits(like, m, width, **options))
+
+
+def lep1_spread(likelihood: PrecisionLikelihood) -> float:
+    """LEP-I centre-of-mass energy spread (GeV) used to decide whether two states overlap at m_Z.
+
+    ASSUMPTION: the likelihood's relative spread times m_Z0 (``beam_spread_rel`` = 1e-3 by default, i.e.
+    91 MeV), the same assumption that smears every other e+e- resonance in the likelihood.
+    """
+    return float(likelihood.beam_spread_rel * likelihood.sm.mz0)
+
+
+def pole_overlap_at(likelihood: PrecisionLikelihood, masses, couplings, width) -> PoleOverlap:
+    """:func:`~kinmix_stats.observables.two_state.pole_overlap` of the likelihood's model at one coupling per mass.
+
+    Non-finite or non-positive couplings (no limit) are never flagged.
+    """
+    masses = np.asarray(masses, dtype=float)
+    couplings = np.broadcast_to(np.asarray(couplings, dtype=float), masses.shape)
+    n = masses.size
+    out = PoleOverlap(np.zeros(n, dtype=bool), np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan))
+    usable = np.isfinite(couplings) & (couplings > 0) & (np.abs(couplings) < EPSILON_MAX)
+    if not np.any(usable):
+        return out
+    spread = lep1_spread(likelihood)
+    groups = [np.flatnonzero(usable)] if _array_couplings(likelihood) else [
+        np.flatnonzero(usable & (couplings == c)) for c in np.unique(couplings[usable])
+    ]
+    for rows in groups:
+        value = couplings[rows] if _array_couplings(likelihood) else float(couplings[rows[0]])
+        model = likelihood.model_factory(masses[rows], value, width, likelihood.sm)
+        res = pole_overlap(model, spread)
+        for field_out, field_in in zip(out, res):
+            field_out[rows] = field_in
+    return out
+
+
+def _resolve_pole_overlap(likelihood: PrecisionLikelihood, result: LimitResult, recompute) -> LimitResult:
+    """Re-derive limits where the Z' overlaps the Z at the limit (DESIGN.md, "Two overlapping states near m_Z").
+
+    There the single-eigenstate Z-pole pseudo-observables cannot describe the summed line shape, so such a
+    point is never reported "ok": its limit is recomputed (``recompute(likelihood, masses)``) from the
+    off-pole data alone (:meth:`PrecisionLikelihood.off_pole`: m_W, LEP-II, Bhabha, R ratio), which the
+    model describes at any mass, and its status names the overlap. This limit is conservative: it uses a
+    subset of the data and drops the line-shape measurements, which (at tree level with the full 2x2
+    propagator, issue #14) would only add sensitivity. The check is made at the limit of the full data;
+    the off-pole limit is larger, and the overlap only grows with the coupling.
+    """
+    if not likelihood.has_pole_observables:
+        return result
+    limit = np.asarray(result.epsilon_observed, dtype=float)
+    ov = pole_overlap_at(likelihood, result.mass, limit, result.width)
+    rows = np.flatnonzero(ov.overlapping)
+    if rows.size == 0:
+        return result
+    sub = recompute(likelihood.off_pole(), result.mass[rows])
+    sym = _SYMBOL[result.coupling]
+    spread = lep1_spread(likelihood)
+
+    def patched(full, part):
+        arr = np.array(full, copy=True)
+        arr[rows] = part
+        return arr
+
+    status = list(result.status)
+    dominant = list(result.dominant)
+    for k, i in enumerate(rows):
+        note = (
+            f"two states overlap at m_Z: |m_Z' - m_Z| = {ov.splitting[i]:.3g} GeV < {OVERLAP_FACTOR:g} x max(|Gamma_ZZ'| = "
+            f"{ov.gamma_off[i]:.3g} GeV, LEP-I spread {spread:.3g} GeV) at {sym} = {limit[i]:.3g}, where the Z-pole "
+            "pseudo-observables cannot describe the line shape; conservative limit from the off-pole data only"
+        )
+        status[i] = note if sub.status[k] == "ok" else f"{note} ({sub.status[k]})"
+        if sub.dominant:
+            dominant[i] = sub.dominant[k]
+    return replace(
+        result,
+        epsilon_observed=patched(result.epsilon_observed, sub.epsilon_observed),
+        epsilon_expected=patched(result.epsilon_expected, sub.epsilon_expected),
+        expected_band=patched(result.expected_band, sub.expected_band),
+        mu_observed=patched(result.mu_observed, sub.mu_observed),
+        mu_expected=patched(result.mu_expected, sub.mu_expected),
+        epsilon_ref=patched(result.epsilon_ref, sub.epsilon_ref),
+        status=tuple(status),
+        dominant=tuple(dominant),
     )
 
 

@@ -24,7 +24,8 @@ centre-of-mass energies. We found no published per-experiment values in our sour
 cross sections, asymmetries and R ratios are smeared with a Gaussian of relative width
 ``beam_spread_rel`` (default ``ASSUMED_BEAM_SPREAD_REL = 1e-3``, the order of magnitude of storage-ring
 energy spreads). It matters only within a few spreads of a measured energy for narrow Z'; the
-validation report shows the sensitivity. ``beam_spread_rel=0`` gives the bare Breit-Wigner.
+validation report shows the sensitivity. ``beam_spread_rel=0`` is refused: a bare Breit-Wigner at a
+measured energy would give an arbitrarily strong limit for an arbitrarily narrow Z' (1e-8 in eps, measured).
 """
 
 from __future__ import annotations
@@ -46,11 +47,18 @@ from ..observables.registry import predict_entries
 from .gaussian import LinearGaussianProblem
 from .residuals import ExperimentalResiduals, experimental_residuals
 
-__all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL"]
+__all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL", "POLE_OBSERVABLES"]
 
 #: ASSUMPTION (see module docstring): relative Gaussian spread of sqrt(s) at e+e- colliders
 ASSUMED_BEAM_SPREAD_REL = 1e-3
 _SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio", "dsigma_bhabha")
+#: pseudo-observables of the single Z eigenstate (LEP/SLD fits of one Breit-Wigner, hep-ex/0509008 Sec. 1.4);
+#: m_Z is the mass of that Breit-Wigner
+POLE_OBSERVABLES = frozenset(
+    ["mZ", "GammaZ", "sigma_had0", "R_e", "R_mu", "R_tau", "R_b", "R_c"]
+    + [f"A_{f}" for f in ("e", "mu", "tau", "b", "c", "s")]
+    + [f"AFB0_{f}" for f in ("e", "mu", "tau", "b", "c")]
+)
 
 #: relative uncertainty of alpha(m_Z): 0.009 / 127.951 (PDG 2023 EW review via flavio 2.7.1)
 ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
@@ -106,7 +114,8 @@ class PrecisionLikelihood:
         self.sm = SMParameters() if sm is None else sm
         self.mw_choice = mw_choice
         self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))
-        self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1)
+        # a zero spread would turn every narrow resonance at a measured energy into an arbitrarily strong limit
+        self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1, low_inclusive=False)
         self.entries = []
         for obs, kin0 in zip(self.catalogue.observables, self.catalogue.kinematics):
             kin = dict(kin0)
@@ -114,6 +123,7 @@ class PrecisionLikelihood:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
             self.entries.append((obs, kin))
         self.model_factory = model_factory
+        self.datasets = tuple(ds.name for ds in self.catalogue.datasets)
         sm_tree = self._predict_sm(self.sm)
         self.residuals: ExperimentalResiduals = experimental_residuals(self.catalogue, sm_tree)
         shift_idx = np.array([i for i, o in enumerate(self.catalogue.observables) if o in SHIFT_NORMALISED], dtype=int)
@@ -122,6 +132,31 @@ class PrecisionLikelihood:
             raise ValueError(f"observables {SHIFT_NORMALISED} need a quoted, non-zero SM value ('sm') in the catalogue")
         self._ref = _Reference(sm_tree=sm_tree, shift_idx=shift_idx, shift_norm=shift_norm,
                                templates=self._templates(sm_tree, shift_idx, shift_norm))
+
+    # ----------------------------------------------------------------- Z-pole pseudo-observables
+    @property
+    def has_pole_observables(self) -> bool:
+        """True if any entry is a Z-pole pseudo-observable (:data:`POLE_OBSERVABLES`)."""
+        return any(obs in POLE_OBSERVABLES for obs in self.catalogue.observables)
+
+    def off_pole(self) -> "PrecisionLikelihood":
+        """The same likelihood without the datasets that hold Z-pole pseudo-observables (built once).
+
+        Used where a Z' overlaps the Z (:mod:`kinmix_stats.observables.two_state`): the single-eigenstate
+        pseudo-observables cannot describe the summed line shape there, the off-pole data (m_W, LEP-II,
+        Bhabha, R ratio) can. Raises if nothing is left.
+        """
+        cached = self.__dict__.get("_off_pole")
+        if cached is not None:
+            return cached
+        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in POLE_OBSERVABLES for m in ds.measurements)]
+        if not keep:
+            raise ValueError(f"no dataset without Z-pole pseudo-observables among {list(self.datasets)}")
+        like = PrecisionLikelihood(
+            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel
+        )
+        self.__dict__["_off_pole"] = like
+        return like
 
     # ----------------------------------------------------------------- SM reference and templates
     def _predict_sm(self, sm: SMParameters) -> np.ndarray:

@@ -24,7 +24,11 @@ centre-of-mass energies. We found no published per-experiment values in our sour
 cross sections, asymmetries and R ratios are smeared with a Gaussian of relative width
 ``beam_spread_rel`` (default ``ASSUMED_BEAM_SPREAD_REL = 1e-3``, the order of magnitude of storage-ring
 energy spreads). It matters only within a few spreads of a measured energy for narrow Z'; the
-validation report shows the sensitivity. ``beam_spread_rel=0`` is refused: a bare Breit-Wigner at a
+validation report shows the sensitivity.
+
+Energy ranges: 14 R-ratio entries average over an interval of sqrt(s) (``energy_range``, e.g. 33.0-36.7 GeV);
+their Z' contribution is averaged uniformly over it (the PDG compilation gives no luminosity breakdown), see
+:func:`kinmix_stats.observables.amplitudes.range_average_propagator`. ``beam_spread_rel=0`` is refused: a bare Breit-Wigner at a
 measured energy would give an arbitrarily strong limit for an arbitrarily narrow Z' (1e-8 in eps, measured).
 """
 
@@ -52,6 +56,8 @@ __all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_
 #: ASSUMPTION (see module docstring): relative Gaussian spread of sqrt(s) at e+e- colliders
 ASSUMED_BEAM_SPREAD_REL = 1e-3
 _SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio", "dsigma_bhabha")
+#: observables averaged over a measurement's ``energy_range`` (uniformly in sqrt(s), see data/README.md)
+_RANGE_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio")
 #: pseudo-observables of the single Z eigenstate (LEP/SLD fits of one Breit-Wigner, hep-ex/0509008 Sec. 1.4);
 #: m_Z is the mass of that Breit-Wigner
 POLE_OBSERVABLES = frozenset(
@@ -117,10 +123,12 @@ class PrecisionLikelihood:
         # a zero spread would turn every narrow resonance at a measured energy into an arbitrarily strong limit
         self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1, low_inclusive=False)
         self.entries = []
-        for obs, kin0 in zip(self.catalogue.observables, self.catalogue.kinematics):
-            kin = dict(kin0)
-            if obs in _SMEARED_OBSERVABLES and self.beam_spread_rel > 0:
+        for obs, m in zip(self.catalogue.observables, self.catalogue.measurements):
+            kin = dict(m.kinematics)
+            if obs in _SMEARED_OBSERVABLES:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
+                if m.energy_range is not None and obs in _RANGE_OBSERVABLES:
+                    kin["energy_range"] = tuple(m.energy_range)  # uniform in sqrt(s): no luminosity breakdown given
             self.entries.append((obs, kin))
         self.model_factory = model_factory
         self.datasets = tuple(ds.name for ds in self.catalogue.datasets)

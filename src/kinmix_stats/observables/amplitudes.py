@@ -24,7 +24,7 @@ import numpy as np
 from ..inputs.fermions import FERMIONS
 from ..model.vector_boson import ZPrime
 
-__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_propagators", "smeared_squared_sums", "smeared_s_channel", "gaussian_average_propagator"]
+__all__ = ["chiral_couplings_all", "boson_masses_widths", "reduced_amplitudes", "smeared_propagators", "range_average_propagator", "smeared_squared_sums", "smeared_s_channel", "gaussian_average_propagator"]
 
 _FERMION_INDEX = {name: i for i, name in enumerate(FERMIONS)}
 
@@ -102,11 +102,75 @@ def gaussian_average_propagator(sqrt_s: np.ndarray, spread: np.ndarray, mass: np
     return mean_p, mean_p2
 
 
+_GL_RANGE_X, _GL_RANGE_W = np.polynomial.legendre.leggauss(32)
+_FAR_SPREADS = 12.0  # beyond this many spreads from the pole the asymptotic series of <ln(E' - z)> is used
+
+
+def _smeared_log(x: np.ndarray, spread: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """F(x) = <ln(E' - z)> for E' ~ Gauss(x, spread); x, spread real, z complex (Im z < 0), all one shape.
+
+    Far from the pole (|x - Re z| > 12 spreads) the series ln d - spread^2/(2 d^2) - 3 spread^4/(4 d^4), d = x - z
+    (Gaussian moments of ln(1 + spread u/d)), is used; near it F(x) = F(x0) + int_{x0}^{x} <1/(E' - z)> dt with
+    x0 = x -+ 12 spreads on the side away from the pole, the integrand (Faddeeva form of
+    :func:`gaussian_average_propagator`) integrated by 32-point Gauss-Legendre. ``spread = 0`` gives ln(x - z).
+    """
+    shape = np.shape(x)
+    x, spread, z = np.atleast_1d(x), np.atleast_1d(spread), np.atleast_1d(z)
+    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
+        d = x - z
+        out = np.log(d) - spread**2 / (2.0 * d**2) - 0.75 * spread**4 / d**4
+        near = (np.abs(x - z.real) <= _FAR_SPREADS * spread) & (spread > 0)
+        if np.any(near):
+            from scipy.special import wofz
+
+            xn, sn, zn = x[near], spread[near], z[near]
+            x0 = xn + np.where(xn < zn.real, -1.0, 1.0) * _FAR_SPREADS * sn
+            d0 = x0 - zn
+            f0 = np.log(d0) - sn**2 / (2.0 * d0**2) - 0.75 * sn**4 / d0**4
+            half, mid = 0.5 * (xn - x0), 0.5 * (xn + x0)
+            t = mid[:, None] + half[:, None] * _GL_RANGE_X[None, :]
+            zeta = (zn[:, None] - t) / (np.sqrt(2.0) * sn[:, None])
+            g = -1j * np.sqrt(np.pi) / (np.sqrt(2.0) * sn[:, None]) * np.conj(wofz(np.conj(zeta)))
+            out[near] = f0 + half * (g @ _GL_RANGE_W)
+    return out.reshape(shape)
+
+
+def range_average_propagator(
+    lo: np.ndarray, hi: np.ndarray, spread: np.ndarray, mass: np.ndarray, width: np.ndarray, centre: np.ndarray | None = None
+):
+    """<P>, <|P|^2> (and with ``centre`` E_c also <(E' - E_c) P>) for sqrt(s) uniform in [lo, hi], Gaussian-smeared.
+
+    The kernel is K(E') = [Phi((hi - E')/spread) - Phi((lo - E')/spread)] / (hi - lo). With
+    1/(E'^2 - z^2) = [1/(E' - z) - 1/(E' + z)]/(2z), integration by parts gives exactly
+    int K(E')/(E' - z) dE' = [F(hi) - F(lo)]/(hi - lo), F(x) = <ln(E' - z)>_Gauss(x) (:func:`_smeared_log`); the
+    non-resonant 1/(E' + z) is averaged over the box without the spread, (ln(hi + z) - ln(lo + z))/(hi - lo).
+    <|P|^2> = -Im<P>/(M Gamma) holds for any real kernel. The first moment follows from
+    (E' - E_c)/(E' -+ z) = 1 + (+-z - E_c)/(E' -+ z): <(E' - E_c) P> = [(z - E_c) <1/(E'-z)> + (z + E_c) <1/(E'+z)>]/(2z).
+    Shapes broadcast; hi > lo.
+    """
+    z = np.sqrt(mass**2 - 1j * mass * width)
+    lo, hi, spread, z = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), np.asarray(spread, dtype=float), z)
+    length = hi - lo
+    with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
+        resonant = (_smeared_log(hi, spread, z) - _smeared_log(lo, spread, z)) / length
+        nonresonant = (np.log(hi + z) - np.log(lo + z)) / length
+        mean_p = (resonant - nonresonant) / (2.0 * z)
+        mean_p2 = -np.imag(mean_p) / (np.real(mass) * width)
+        if centre is None:
+            return mean_p, mean_p2
+        moment = ((z - centre) * resonant + (z + centre) * nonresonant) / (2.0 * z)
+    return mean_p, mean_p2, moment
+
+
 class SmearedPropagators(NamedTuple):
     """Energy-dependent pieces shared by every final state at the energies ``s`` with Gaussian ``spread``.
 
     ``prop`` (N, K, 2): photon and Z propagators at the nominal s; ``mean_p``, ``mean_p2`` (N, K): <P> and
-    <|P|^2> of the Z' (:func:`gaussian_average_propagator`); ``s_p``, ``s_p2`` (N, K): <s' P> and <s' |P|^2>.
+    <|P|^2> of the Z' (:func:`gaussian_average_propagator`, or :func:`range_average_propagator` for energies
+    that carry an energy range); ``s_p``, ``s_p2`` (N, K): <s' P> and <s' |P|^2>. ``prop_res`` (N, K, 2):
+    d/dE of the photon and Z propagators at the nominal energy E_c, and ``s_p1`` (N, K): <(E' - E_c) s' P>,
+    zero for energies without a range (``None`` when no energy has a range): the smooth photon/Z amplitude is
+    expanded linearly in E' across a range.
     """
 
     prop: np.ndarray
@@ -114,10 +178,32 @@ class SmearedPropagators(NamedTuple):
     mean_p2: np.ndarray
     s_p: np.ndarray
     s_p2: np.ndarray
+    prop_d: np.ndarray | None = None
+    s_p1: np.ndarray | None = None
 
 
-def smeared_propagators(model: ZPrime, s: np.ndarray, spread: np.ndarray) -> SmearedPropagators:
-    """The propagator pieces of :class:`SmearedPropagators`; compute once, reuse for every fermion."""
+def _check_energy_range(sqrt_s: np.ndarray, energy_range) -> np.ndarray:
+    """(K, 2) array of [lo, hi] per energy (NaN rows: none); lo < hi, both > 0, lo <= sqrt_s <= hi."""
+    rng = np.asarray(energy_range, dtype=float)
+    if rng.shape != (sqrt_s.size, 2):
+        raise ValueError(f"energy_range must have shape ({sqrt_s.size}, 2) (one [lo, hi] in GeV per energy), got {rng.shape}")
+    has = ~np.isnan(rng).any(axis=1)
+    lo, hi, e = rng[has, 0], rng[has, 1], sqrt_s[has]
+    bad = ~(np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi > lo) & (lo <= e * (1 + 1e-12)) & (e <= hi * (1 + 1e-12)))
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"energy_range must satisfy 0 < lo < hi and lo <= sqrt_s <= hi (GeV), got [{float(lo[k])!r}, {float(hi[k])!r}] at sqrt_s={float(e[k])!r}"
+        )
+    return rng
+
+
+def smeared_propagators(model: ZPrime, s: np.ndarray, spread: np.ndarray, energy_range=None) -> SmearedPropagators:
+    """The propagator pieces of :class:`SmearedPropagators`; compute once, reuse for every fermion.
+
+    ``energy_range`` (K, 2), optional: for energies with a finite [lo, hi] the Z' pieces are averaged
+    uniformly over sqrt(s) in [lo, hi] before the Gaussian spread (:func:`range_average_propagator`).
+    """
     s = np.asarray(s, dtype=float)
     spread = np.broadcast_to(np.asarray(spread, dtype=float), s.shape)
     masses, widths = boson_masses_widths(model)
@@ -127,10 +213,25 @@ def smeared_propagators(model: ZPrime, s: np.ndarray, spread: np.ndarray) -> Sme
     gzp = np.maximum(widths[:, 2:3], 1e-300)
     mean_p, mean_p2 = gaussian_average_propagator(np.sqrt(s)[None, :], spread[None, :], mzp, gzp)
     z2 = mzp**2 - 1j * mzp * gzp
+    prop_d = s_p1 = None
+    if energy_range is not None:
+        rng = _check_energy_range(np.sqrt(s), energy_range)
+        cols = np.flatnonzero(~np.isnan(rng).any(axis=1))
+        if cols.size:
+            lo, hi = rng[cols, 0][None, :], rng[cols, 1][None, :]
+            centre = np.sqrt(s[cols])[None, :]
+            mp, mp2, moment = range_average_propagator(lo, hi, spread[cols][None, :], mzp, gzp, centre)
+            mean_p, mean_p2 = mean_p.copy(), mean_p2.copy()
+            mean_p[:, cols], mean_p2[:, cols] = mp, mp2
+            prop_d = -2.0 * np.sqrt(s)[None, :, None] * prop**2  # d/dE of 1/(E^2 - m^2 + i m Gamma)
+            s_p1 = np.zeros(mean_p.shape, dtype=complex)
+            with np.errstate(invalid="ignore"):  # masked points (mass 0) only
+                # (E' - E_c) s' P = (E' - E_c) + z^2 (E' - E_c) P
+                s_p1[:, cols] = (0.5 * (lo + hi) - centre) + z2 * moment
     with np.errstate(divide="ignore", invalid="ignore"):  # masked points (mass 0) only
         s_p = 1.0 + z2 * mean_p
         s_p2 = -np.imag(z2 * mean_p) / (mzp * gzp)
-    return SmearedPropagators(prop, mean_p, mean_p2, s_p, s_p2)
+    return SmearedPropagators(prop, mean_p, mean_p2, s_p, s_p2, prop_d, s_p1)
 
 
 def smeared_squared_sums(
@@ -143,6 +244,10 @@ def smeared_squared_sums(
     the propagator: s' P = 1 + z^2 P gives <s' P> = 1 + z^2 <P>, and Im(s' P) = -M Gamma s' |P|^2 gives
     <s' |P|^2> = -Im(z^2 <P>)/(M Gamma); <s'> = s + spread^2. Hence
     <s' |f|^2> = |a|^2 (s + spread^2) + 2 Re(conj(a) b <s' P>) + b^2 <s' |P|^2>.
+    For an energy averaged over a range the Z' pieces are range averages and the smooth a in the
+    interference is expanded to first order in E' - E_c, adding 2 Re(conj(a') b <(E' - E_c) s' P>); the SM part
+    |a|^2 stays at the nominal energy, so the SM prediction (hence every limit away from a resonance) is
+    unchanged. The error is second order in the variation of a over the range (tested against brute force).
     ``props`` (from :func:`smeared_propagators` at the same s, spread) saves recomputing them per fermion.
     """
     s = np.asarray(s, dtype=float)
@@ -152,10 +257,15 @@ def smeared_squared_sums(
     s_mean = (s + spread**2)[None, :]
     s_p, s_p2 = props.s_p, props.s_p2
     with np.errstate(invalid="ignore"):  # masked points (mass 0) only
-        return {
+        out = {
             k: np.abs(a_parts[k]) ** 2 * s_mean + 2.0 * np.real(np.conj(a_parts[k]) * b_parts[k] * s_p) + b_parts[k] ** 2 * s_p2
             for k in a_parts
         }
+        if props.prop_d is not None and props.s_p1 is not None:  # energy ranges: a(E') = a + a' (E' - E_c)
+            a_d = _coupling_parts(model, fermion, props.prop_d)[0]
+            for k in out:
+                out[k] = out[k] + 2.0 * np.real(np.conj(a_d[k]) * b_parts[k] * props.s_p1)
+    return out
 
 
 def _coupling_parts(model: ZPrime, fermion: str, prop: np.ndarray):

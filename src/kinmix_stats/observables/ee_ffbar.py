@@ -54,16 +54,18 @@ def _squared(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray | No
     return smeared_squared_sums(model, s, fermion, spread, props)
 
 
-def _sums(model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _sums(
+    model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None, energy_range=None
+) -> tuple[np.ndarray, np.ndarray]:
     """(same-helicity, opposite-helicity) sums N_c K s(|f_LL|^2+|f_RR|^2), N_c K s(|f_LR|^2+|f_RL|^2)."""
+    props = None if spread is None else smeared_propagators(model, s, spread, energy_range)  # shared by the five quarks
     if final_state in ("mu", "tau"):
-        sq = _squared(model, s, final_state, spread)
+        sq = _squared(model, s, final_state, spread, props)
         return sq["LL"] + sq["RR"], sq["LR"] + sq["RL"]
     sqrt_s = np.sqrt(s)
     k = qcd_k_factor(sqrt_s, model.sm.alpha_s_mz, model.sm.mz0)
     same = 0.0
     opp = 0.0
-    props = None if spread is None else smeared_propagators(model, s, spread)  # shared by the five quarks
     for q in QUARKS:
         open_ = (sqrt_s > 2.0 * FERMIONS[q].mass).astype(float)
         if not np.any(open_):
@@ -74,7 +76,7 @@ def _sums(model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | N
     return same * k, opp * k
 
 
-def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread):
+def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread, energy_range=None):
     check_choice("final_state", final_state, FINAL_STATES)
     sqrt_s = _check_sqrt_s(sqrt_s)
     spread = None
@@ -86,25 +88,35 @@ def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread):
             spread = None
         elif np.any(spread == 0):
             raise ValueError("beam_spread must be > 0 for every energy or 0 for all of them")
-    return _sums(model, sqrt_s**2, final_state, spread)
+    if energy_range is not None and spread is None:
+        raise ValueError("energy_range needs a beam_spread > 0 (the range average is taken with the Gaussian spread)")
+    return _sums(model, sqrt_s**2, final_state, spread, energy_range)
 
 
-def sigma_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None) -> np.ndarray:
-    """sigma(e+e- -> f fbar) in pb, f = "mu", "tau" or "had"; shape (N, K) for K energies."""
-    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread)
+def sigma_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
+    """sigma(e+e- -> f fbar) in pb, f = "mu", "tau" or "had"; shape (N, K) for K energies.
+
+    ``energy_range`` (K, 2; NaN rows for none): sqrt(s) uniform in [lo, hi] (the Z' part, see
+    :func:`.amplitudes.smeared_squared_sums`), then the Gaussian ``beam_spread`` (required).
+    """
+    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range)
     return (same + opp) / (48.0 * math.pi) * HBARC2_GEV2_PB
 
 
-def afb_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None) -> np.ndarray:
+def afb_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
     """Forward-backward asymmetry of e+e- -> f fbar; shape (N, K)."""
-    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread)
+    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range)
     return 0.75 * (same - opp) / (same + opp)
 
 
-def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None) -> np.ndarray:
-    """R = sigma(e+e- -> hadrons) / sigma_pt(mu mu), sigma_pt = 4 pi alpha^2/(3 s); shape (N, K)."""
+def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
+    """R = sigma(e+e- -> hadrons) / sigma_pt(mu mu), sigma_pt = 4 pi alpha^2/(3 s); shape (N, K).
+
+    With ``energy_range`` the cross section is averaged over the range (uniform luminosity in sqrt(s)) and
+    divided by sigma_pt at the nominal energy: R = <sigma_had> / sigma_pt(s), as a ratio of event counts.
+    """
     sqrt_s = _check_sqrt_s(sqrt_s)
-    sigma_had = sigma_ee_ff(model, sqrt_s, "had", beam_spread) / HBARC2_GEV2_PB
+    sigma_had = sigma_ee_ff(model, sqrt_s, "had", beam_spread, energy_range) / HBARC2_GEV2_PB
     sigma_pt = 4.0 * math.pi * model.sm.alpha**2 / (3.0 * sqrt_s**2)
     return sigma_had / sigma_pt[None, :]
 

@@ -92,7 +92,8 @@ _register(
         low_energy.weak_charge, kinematics=("Z", "N", "Q2"),
     )
 )
-_OPTIONAL_KINEMATICS = {"beam_spread"}
+_OPTIONAL_KINEMATICS = {"beam_spread", "energy_range"}
+_RANGE_OBSERVABLES = {"sigma_ee_ff", "AFB_ee_ff", "R_ratio"}  # accept energy_range (uniform average over [lo, hi])
 
 
 def observables() -> dict[str, str]:
@@ -108,11 +109,12 @@ def _prepare(model: ZPrime, sm: SMParameters | None) -> ZPrime:
 
 def _check_kinematics(spec: ObservableSpec, kinematics: Mapping) -> None:
     missing = [k for k in spec.kinematics if k not in kinematics]
-    extra = [k for k in kinematics if k not in spec.kinematics and k not in _OPTIONAL_KINEMATICS]
+    optional = _OPTIONAL_KINEMATICS if spec.name in _RANGE_OBSERVABLES else _OPTIONAL_KINEMATICS - {"energy_range"}
+    extra = [k for k in kinematics if k not in spec.kinematics and k not in optional]
     if missing or extra:
         raise ValueError(
             f"observable {spec.name!r} takes kinematics {list(spec.kinematics)}"
-            f"{' (+ optional beam_spread)' if spec.kinematics else ''}; missing {missing}, unexpected {extra}"
+            f"{' (+ optional ' + ', '.join(sorted(optional)) + ')' if spec.kinematics else ''}; missing {missing}, unexpected {extra}"
         )
 
 
@@ -126,8 +128,10 @@ def predict(name: str, model: ZPrime, sm: SMParameters | None = None, **kinemati
     model = _prepare(model, sm)
     _check_kinematics(spec, kinematics)
     if spec.kinematics:
-        kin = {k: v for k, v in kinematics.items() if k != "beam_spread"}
-        extra = {"beam_spread": kinematics["beam_spread"]} if "beam_spread" in kinematics else {}
+        kin = {k: v for k, v in kinematics.items() if k not in _OPTIONAL_KINEMATICS}
+        extra = {k: kinematics[k] for k in _OPTIONAL_KINEMATICS if k in kinematics}
+        if "energy_range" in extra:
+            extra["energy_range"] = np.reshape(np.asarray(extra["energy_range"], dtype=float), (1, 2))
         value = np.asarray(spec.function(model, **kin, **extra))[:, 0]
     else:
         value = np.asarray(spec.function(model))
@@ -138,7 +142,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
     """Predictions (N, len(entries)) for catalogue entries given as (observable, kinematics) pairs.
 
     Entries of the same observable (and the same non-vectorised kinematics such as ``final_state``,
-    and all with or all without ``beam_spread``) are evaluated together in one vectorised call.
+    and all with or all without ``beam_spread`` and ``energy_range``) are evaluated together in one vectorised call.
     """
     model = _prepare(model, sm)
     n = np.atleast_1d(model.mzp).size
@@ -147,7 +151,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
     for i, (name, kin) in enumerate(entries):
         spec = REGISTRY[check_choice("observable", name, REGISTRY)]
         _check_kinematics(spec, kin)
-        key = (name,) + tuple(kin[g] for g in spec.grouping) + ("beam_spread" in kin,)
+        key = (name,) + tuple(kin[g] for g in spec.grouping) + ("energy_range" in kin, "beam_spread" in kin)
         groups[key].append(i)
     for key, idx in groups.items():
         spec = REGISTRY[key[0]]
@@ -160,5 +164,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
                 kw[k] = np.array([entries[i][1][k] for i in idx], dtype=float)
         if key[-1]:
             kw["beam_spread"] = np.array([entries[i][1]["beam_spread"] for i in idx], dtype=float)
+        if key[-2]:
+            kw["energy_range"] = np.array([entries[i][1]["energy_range"] for i in idx], dtype=float).reshape(len(idx), 2)
         out[:, idx] = spec.function(model, **kw)
     return out

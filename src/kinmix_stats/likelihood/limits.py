@@ -336,11 +336,13 @@ def cls_limits(
     rtol: float = 0.01,
     max_iter: int = 12,
     cl: float = 0.95,
+    pole_overlap_check: bool = True,
 ) -> LimitResult:
     """Observed and expected CLs limits on eps for every mass, re-linearised until stable to ``rtol``.
 
     For a Z'-model likelihood (:func:`likelihood_coupling` "g_z") the limits are on g_z. ``eps_start``
-    is the first linearisation point (default 0.03 for eps, 0.1 for g_z).
+    is the first linearisation point (default 0.03 for eps, 0.1 for g_z). ``pole_overlap_check=False``
+    skips the two-state check at m_Z (:func:`_resolve_pole_overlap`; only for comparisons with the old treatment).
     """
     masses = as_positive_array("masses", masses, unit="GeV")
     width = parse_width(width)
@@ -431,6 +433,8 @@ def cls_limits(
         likelihood=likelihood,
         coupling=coupling,
     )
+    if not pole_overlap_check:
+        return result
     options = {"eps_start": eps_start, "rtol": rtol, "max_iter": max_iter, "cl": cl}
     return _resolve_pole_overlap(likelihood, result, lambda like, m: cls_limits(like, m, width, **options))
 
@@ -444,10 +448,12 @@ def chi2_limits(
     eps_grid: np.ndarray | None = None,
     delta_chi2: float = DELTA_CHI2_95,
     n_bisect: int = 12,
+    pole_overlap_check: bool = True,
 ) -> LimitResult:
     """Hook et al.'s chi^2 bound (Eqs. 17-19) on exact non-linear residuals; ``e_min=None`` disables Eq. 19.
 
-    For a Z'-model likelihood the bound is on g_z (grid up to :data:`G_Z_CAP`).
+    For a Z'-model likelihood the bound is on g_z (grid up to :data:`G_Z_CAP`). ``pole_overlap_check`` as in
+    :func:`cls_limits`.
     """
     masses = as_positive_array("masses", masses, unit="GeV")
     width = parse_width(width)
@@ -518,6 +524,8 @@ def chi2_limits(
         likelihood=likelihood,
         coupling=coupling,
     )
+    if not pole_overlap_check:
+        return result
     options = {"e_min": e_min, "eps_grid": eps_grid, "delta_chi2": delta_chi2, "n_bisect": n_bisect}
     return _resolve_pole_overlap(likelihood, result, lambda like, m: chi2_limits(like, m, width, **options))
 

@@ -103,7 +103,9 @@ class PrecisionLikelihood:
     mw_choice: which W-mass determination to use (default PDG 2024).
     sm: reference SM parameters p0 (default :class:`SMParameters`).
     model_factory: how to build the model for (masses, eps, width, sm) (default: dark photon).
-    beam_spread_rel: relative c.m. energy spread used to smear e+e- resonances (assumption, see above).
+    beam_spread_rel: relative c.m. energy spread used to smear e+e- resonances (assumption, see above), > 0.
+    energy_ranges: average entries with an ``energy_range`` over it (default); ``False`` predicts them at their
+        quoted energy only (the treatment before issue #14, kept for validation comparisons).
     """
 
     nuisance_names = ("alpha_em", "sin2_theta_w")
@@ -116,6 +118,7 @@ class PrecisionLikelihood:
         sm: SMParameters | None = None,
         model_factory: ModelFactory = dark_photon_factory,
         beam_spread_rel: float = ASSUMED_BEAM_SPREAD_REL,
+        energy_ranges: bool = True,
     ) -> None:
         self.sm = SMParameters() if sm is None else sm
         self.mw_choice = mw_choice
@@ -127,10 +130,11 @@ class PrecisionLikelihood:
             kin = dict(m.kinematics)
             if obs in _SMEARED_OBSERVABLES:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
-                if m.energy_range is not None and obs in _RANGE_OBSERVABLES:
+                if energy_ranges and m.energy_range is not None and obs in _RANGE_OBSERVABLES:
                     kin["energy_range"] = tuple(m.energy_range)  # uniform in sqrt(s): no luminosity breakdown given
             self.entries.append((obs, kin))
         self.model_factory = model_factory
+        self.energy_ranges = bool(energy_ranges)
         self.datasets = tuple(ds.name for ds in self.catalogue.datasets)
         sm_tree = self._predict_sm(self.sm)
         self.residuals: ExperimentalResiduals = experimental_residuals(self.catalogue, sm_tree)
@@ -161,7 +165,8 @@ class PrecisionLikelihood:
         if not keep:
             raise ValueError(f"no dataset without Z-pole pseudo-observables among {list(self.datasets)}")
         like = PrecisionLikelihood(
-            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel
+            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
+            energy_ranges=self.energy_ranges,
         )
         self.__dict__["_off_pole"] = like
         return like

@@ -143,7 +143,8 @@ def test_mass_mixing_matters_and_opens_a_window_around_mz0():
     assert small.epsilon_observed[1] < 0.7 * ref.epsilon_observed[1]
     # at 91.0 GeV even the unmixed psi Z' overlaps the Z (shared fermion loops, off-diagonal width): never "ok"
     assert "two states overlap at m_Z" in cls_limits(plain, [91.0]).status[0]
-    np.testing.assert_allclose(small.epsilon_observed[[0, 2]], ref.epsilon_observed[[0, 2]], rtol=0.01)
+    # 2 %: at 40 GeV the R-ratio points averaged over 38.7-43.1 GeV (energy ranges) now see the Z' directly
+    np.testing.assert_allclose(small.epsilon_observed[[0, 2]], ref.epsilon_observed[[0, 2]], rtol=0.02)
     big = cls_limits(ModelSpec("psi", delta_m2=3000.0).likelihood(), masses)
     assert np.all(np.isnan(big.epsilon_observed))
     assert "no Z'-like state" in big.status[1]

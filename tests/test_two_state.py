@@ -10,8 +10,8 @@ import pytest
 
 from kinmix_stats.likelihood.limits import chi2_limits, cls_limits, lep1_spread, pole_overlap_at, window_epsilon
 from kinmix_stats.likelihood.precision import POLE_OBSERVABLES, PrecisionLikelihood
-from kinmix_stats.model.vector_boson import DarkPhoton, ZPrime
 from kinmix_stats.model.charges import named_model
+from kinmix_stats.model.vector_boson import DarkPhoton, ZPrime
 from kinmix_stats.observables.registry import REGISTRY
 from kinmix_stats.observables.two_state import OVERLAP_FACTOR, off_diagonal_width, pole_overlap
 

@@ -23,11 +23,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from hook_comparison import hook_curve, interp_loglog, new_fig, save_fig, write_csv  # noqa: E402
+from hook_comparison import hook_curve, interp_loglog, new_fig, save_fig, write_csv
 
-import kinmix_stats as km  # noqa: E402
-from kinmix_stats.io.atomic import atomic_write_text  # noqa: E402
-from kinmix_stats.likelihood.limits import cls_limits, window_epsilon  # noqa: E402
+import kinmix_stats as km
+from kinmix_stats.io.atomic import atomic_write_text
+from kinmix_stats.likelihood.limits import cls_limits, window_epsilon
 
 OUT = HERE / "output" / "lineshape_near_mz"
 WIDTHS = ("narrow", "wide")

@@ -435,8 +435,9 @@ def cls_limits(
     )
     if not pole_overlap_check:
         return result
-    options = {"eps_start": eps_start, "rtol": rtol, "max_iter": max_iter, "cl": cl}
-    return _resolve_pole_overlap(likelihood, result, lambda like, m: cls_limits(like, m, width, **options))
+    return _resolve_pole_overlap(
+        likelihood, result, lambda like, m: cls_limits(like, m, width, eps_start=eps_start, rtol=rtol, max_iter=max_iter, cl=cl)
+    )
 
 
 def chi2_limits(
@@ -526,8 +527,11 @@ def chi2_limits(
     )
     if not pole_overlap_check:
         return result
-    options = {"e_min": e_min, "eps_grid": eps_grid, "delta_chi2": delta_chi2, "n_bisect": n_bisect}
-    return _resolve_pole_overlap(likelihood, result, lambda like, m: chi2_limits(like, m, width, **options))
+    return _resolve_pole_overlap(
+        likelihood,
+        result,
+        lambda like, m: chi2_limits(like, m, width, e_min=e_min, eps_grid=eps_grid, delta_chi2=delta_chi2, n_bisect=n_bisect),
+    )
 
 
 def lep1_spread(likelihood: PrecisionLikelihood) -> float:

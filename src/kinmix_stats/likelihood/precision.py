@@ -151,7 +151,7 @@ class PrecisionLikelihood:
         """True if any entry is a Z-pole pseudo-observable (:data:`POLE_OBSERVABLES`)."""
         return any(obs in POLE_OBSERVABLES for obs in self.catalogue.observables)
 
-    def off_pole(self) -> "PrecisionLikelihood":
+    def off_pole(self) -> PrecisionLikelihood:
         """The same likelihood without the datasets that hold Z-pole pseudo-observables (built once).
 
         Used where a Z' overlaps the Z (:mod:`kinmix_stats.observables.two_state`): the single-eigenstate

@@ -263,8 +263,7 @@ def smeared_squared_sums(
         }
         if props.prop_d is not None and props.s_p1 is not None:  # energy ranges: a(E') = a + a' (E' - E_c)
             a_d = _coupling_parts(model, fermion, props.prop_d)[0]
-            for k in out:
-                out[k] = out[k] + 2.0 * np.real(np.conj(a_d[k]) * b_parts[k] * props.s_p1)
+            out = {k: v + 2.0 * np.real(np.conj(a_d[k]) * b_parts[k] * props.s_p1) for k, v in out.items()}
     return out
 
 

@@ -84,7 +84,7 @@ def test_bad_energy_range_is_refused(rng, needle):
     dp = km.DarkPhoton(np.array([30.0]), 0.01)
     with pytest.raises(ValueError, match=needle.replace("(", r"\(").replace(")", r"\)")):
         ee_ffbar.r_ratio(dp, [E], beam_spread=[SPREAD], energy_range=rng)
-    with pytest.raises(ValueError, match="needs a beam_spread"):
+    with pytest.raises(ValueError, match="need a beam_spread > 0"):
         ee_ffbar.r_ratio(dp, [E], energy_range=[[LO, HI]])
 
 

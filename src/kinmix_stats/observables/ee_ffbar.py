@@ -55,10 +55,10 @@ def _squared(model: ZPrime, s: np.ndarray, fermion: str, spread: np.ndarray | No
 
 
 def _sums(
-    model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None, energy_range=None
+    model: ZPrime, s: np.ndarray, final_state: str, spread: np.ndarray | None, energy_range=None, isr_x_max=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(same-helicity, opposite-helicity) sums N_c K s(|f_LL|^2+|f_RR|^2), N_c K s(|f_LR|^2+|f_RL|^2)."""
-    props = None if spread is None else smeared_propagators(model, s, spread, energy_range)  # shared by the five quarks
+    props = None if spread is None else smeared_propagators(model, s, spread, energy_range, isr_x_max)  # shared by the quarks
     if final_state in ("mu", "tau"):
         sq = _squared(model, s, final_state, spread, props)
         return sq["LL"] + sq["RR"], sq["LR"] + sq["RL"]
@@ -76,7 +76,7 @@ def _sums(
     return same * k, opp * k
 
 
-def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread, energy_range=None):
+def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread, energy_range=None, isr_x_max=None):
     check_choice("final_state", final_state, FINAL_STATES)
     sqrt_s = _check_sqrt_s(sqrt_s)
     spread = None
@@ -88,35 +88,40 @@ def _cross_section_parts(model: ZPrime, sqrt_s, final_state: str, beam_spread, e
             spread = None
         elif np.any(spread == 0):
             raise ValueError("beam_spread must be > 0 for every energy or 0 for all of them")
-    if energy_range is not None and spread is None:
-        raise ValueError("energy_range needs a beam_spread > 0 (the range average is taken with the Gaussian spread)")
-    return _sums(model, sqrt_s**2, final_state, spread, energy_range)
+    if (energy_range is not None or isr_x_max is not None) and spread is None:
+        raise ValueError("energy_range and isr_x_max need a beam_spread > 0 (they act on the Gaussian-smeared Z' pieces)")
+    return _sums(model, sqrt_s**2, final_state, spread, energy_range, isr_x_max)
 
 
-def sigma_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
+def sigma_ee_ff(
+    model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None, isr_x_max=None
+) -> np.ndarray:
     """sigma(e+e- -> f fbar) in pb, f = "mu", "tau" or "had"; shape (N, K) for K energies.
 
     ``energy_range`` (K, 2; NaN rows for none): sqrt(s) uniform in [lo, hi] (the Z' part, see
     :func:`.amplitudes.smeared_squared_sums`), then the Gaussian ``beam_spread`` (required).
+    ``isr_x_max``: initial-state radiation up to that radiated fraction of s on the Z' part (:mod:`.isr`).
     """
-    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range)
+    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range, isr_x_max)
     return (same + opp) / (48.0 * math.pi) * HBARC2_GEV2_PB
 
 
-def afb_ee_ff(model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
+def afb_ee_ff(
+    model: ZPrime, sqrt_s, final_state: str, beam_spread: float | None = None, energy_range=None, isr_x_max=None
+) -> np.ndarray:
     """Forward-backward asymmetry of e+e- -> f fbar; shape (N, K)."""
-    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range)
+    same, opp = _cross_section_parts(model, sqrt_s, final_state, beam_spread, energy_range, isr_x_max)
     return 0.75 * (same - opp) / (same + opp)
 
 
-def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None, energy_range=None) -> np.ndarray:
+def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None, energy_range=None, isr_x_max=None) -> np.ndarray:
     """R = sigma(e+e- -> hadrons) / sigma_pt(mu mu), sigma_pt = 4 pi alpha^2/(3 s); shape (N, K).
 
     With ``energy_range`` the cross section is averaged over the range (uniform luminosity in sqrt(s)) and
     divided by sigma_pt at the nominal energy: R = <sigma_had> / sigma_pt(s), as a ratio of event counts.
     """
     sqrt_s = _check_sqrt_s(sqrt_s)
-    sigma_had = sigma_ee_ff(model, sqrt_s, "had", beam_spread, energy_range) / HBARC2_GEV2_PB
+    sigma_had = sigma_ee_ff(model, sqrt_s, "had", beam_spread, energy_range, isr_x_max) / HBARC2_GEV2_PB
     sigma_pt = 4.0 * math.pi * model.sm.alpha**2 / (3.0 * sqrt_s**2)
     return sigma_had / sigma_pt[None, :]
 

@@ -92,8 +92,8 @@ _register(
         low_energy.weak_charge, kinematics=("Z", "N", "Q2"),
     )
 )
-_OPTIONAL_KINEMATICS = {"beam_spread", "energy_range"}
-_RANGE_OBSERVABLES = {"sigma_ee_ff", "AFB_ee_ff", "R_ratio"}  # accept energy_range (uniform average over [lo, hi])
+_OPTIONAL_KINEMATICS = {"beam_spread", "energy_range", "isr_x_max"}
+_RANGE_OBSERVABLES = {"sigma_ee_ff", "AFB_ee_ff", "R_ratio"}  # accept energy_range and isr_x_max
 
 
 def observables() -> dict[str, str]:
@@ -109,7 +109,7 @@ def _prepare(model: ZPrime, sm: SMParameters | None) -> ZPrime:
 
 def _check_kinematics(spec: ObservableSpec, kinematics: Mapping) -> None:
     missing = [k for k in spec.kinematics if k not in kinematics]
-    optional = _OPTIONAL_KINEMATICS if spec.name in _RANGE_OBSERVABLES else _OPTIONAL_KINEMATICS - {"energy_range"}
+    optional = _OPTIONAL_KINEMATICS if spec.name in _RANGE_OBSERVABLES else {"beam_spread"}
     extra = [k for k in kinematics if k not in spec.kinematics and k not in optional]
     if missing or extra:
         raise ValueError(
@@ -151,7 +151,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
     for i, (name, kin) in enumerate(entries):
         spec = REGISTRY[check_choice("observable", name, REGISTRY)]
         _check_kinematics(spec, kin)
-        key = (name,) + tuple(kin[g] for g in spec.grouping) + ("energy_range" in kin, "beam_spread" in kin)
+        key = (name,) + tuple(kin[g] for g in spec.grouping) + ("isr_x_max" in kin, "energy_range" in kin, "beam_spread" in kin)
         groups[key].append(i)
     for key, idx in groups.items():
         spec = REGISTRY[key[0]]
@@ -166,5 +166,7 @@ def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: S
             kw["beam_spread"] = np.array([entries[i][1]["beam_spread"] for i in idx], dtype=float)
         if key[-2]:
             kw["energy_range"] = np.array([entries[i][1]["energy_range"] for i in idx], dtype=float).reshape(len(idx), 2)
+        if key[-3]:
+            kw["isr_x_max"] = np.array([entries[i][1]["isr_x_max"] for i in idx], dtype=float)
         out[:, idx] = spec.function(model, **kw)
     return out

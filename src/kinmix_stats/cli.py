@@ -252,7 +252,8 @@ def spectrum(mass: float, epsilon: float, width: str) -> None:
 @click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
 @click.option("--width", default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
 @click.option("--method", default="cls,chi2", show_default=True,
-              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2.")
+              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
+                   "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass).")
 @click.option("--beam-spread-rel", type=float, default=None, help="Assumed relative c.m. energy spread (default 1e-3).")
 @click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
 @click.option("--cl", "cl", type=float, default=0.95, show_default=True,
@@ -297,9 +298,12 @@ def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str,
         click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.epsilon_observed[0]:.5g}"
                    + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m != "chi2" else "")
                    + f"  (status: {res.status[0]})")
-        if m == "cls":
+        if m in ("cls", "pyhf"):
             band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
             click.echo(f"      expected band: {band}; re-linearisation steps: {res.iterations}")
+        if m == "pyhf":
+            click.echo(f"      engine: pyhf {res.engine['version']} upper_limit, {res.engine['optimizer']} "
+                       f"(iminuit {res.engine['optimizer_version']})")
         if m == "exact":
             band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
             d = res.diagnostics[0]
@@ -434,7 +438,8 @@ def _float_option(name: str, text: str) -> float:
                    "energies and around m_Z0 (524 masses); with --model 150 log-spaced masses 10 GeV-5 TeV refined the "
                    "same way (474 masses; LEP-II constrains a heavy Z' through contact interactions up to a few TeV).")
 @click.option("--method", default="cls,chi2", show_default=True,
-              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2.")
+              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
+                   "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass).")
 @click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
 @click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
@@ -538,8 +543,8 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             finally:
                 if connection is not None:
                     connection.close()
-            written = _write_outputs(curves, out, plot, like, inspire_id, export and ("cls" in methods or "exact" in methods),
-                                     encoding, overlays)
+            written = _write_outputs(curves, out, plot, like, inspire_id,
+                                     export and any(m in methods for m in ("cls", "exact", "pyhf")), encoding, overlays)
         except ScanInterrupted as stop:
             if (ctx.obj or {}).get("debug"):
                 raise
@@ -557,7 +562,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             ctx.exit(128 + stop.signum)
     name = "eps95" if spec is None else "gz95"
     for c in curves:
-        col = c.eps95_obs if ("cls" in methods or "exact" in methods) else c.eps95_chi2
+        col = c.eps95_obs if any(m in methods for m in ("cls", "exact", "pyhf")) else c.eps95_chi2
         ok = np.isfinite(col)
         rng = f"{name} from {np.nanmin(col[ok]):.3g} to {np.nanmax(col[ok]):.3g}" if ok.any() else f"no finite {name}"
         click.echo(f"{c.width}: {c.mass_gev.size} masses, {rng}; {sum(s != 'ok' for s in c.status)} points with a status note")

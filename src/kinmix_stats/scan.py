@@ -267,18 +267,24 @@ def default_model_mass_grid(*, likelihood: PrecisionLikelihood | None = None, re
 def _metadata(
     likelihood: PrecisionLikelihood, width, methods: Sequence[str], extra: dict | None, model: ModelSpec | None = None
 ) -> dict[str, Any]:
-    import pyhf
     import scipy
 
     from .likelihood.limits import CLOSED_FORM_ENGINE
 
-    versions = {"numpy": np.__version__, "scipy": scipy.__version__, "pyhf": pyhf.__version__}
+    # a library's version is recorded only if it computed numbers of this scan (cls/chi2: numpy/scipy only)
+    versions = {"numpy": np.__version__, "scipy": scipy.__version__}
     engines: dict[str, Any] = {m: dict(CLOSED_FORM_ENGINE) for m in methods if m in ("cls", "chi2")}
-    if "exact" in methods:  # iminuit's version is recorded only when iminuit produced the numbers
+    if "exact" in methods:
         from .likelihood.exact import engine_description
 
         engines["exact"] = engine_description()
         versions["iminuit"] = engines["exact"]["version"]
+    if "pyhf" in methods:
+        from .likelihood.pyhf_engine import engine_description as pyhf_engine
+
+        engines["pyhf"] = pyhf_engine()
+        versions["pyhf"] = engines["pyhf"]["version"]
+        versions["iminuit"] = engines["pyhf"]["optimizer_version"]
     meta: dict[str, Any] = {
         "package": "kinmix_stats",
         "package_version": __version__,
@@ -334,20 +340,21 @@ def _combined_status(status_cls: str, status_chi2: str, methods: Sequence[str]) 
 
 
 #: methods that fill the CLs columns (eps95_obs and the expected band); a scan runs at most one of them
-CLS_METHODS = ("cls", "exact")
+CLS_METHODS = ("cls", "exact", "pyhf")
 #: accepted scan methods
-SCAN_METHODS = ("cls", "chi2", "exact")
+SCAN_METHODS = ("cls", "chi2", "exact", "pyhf")
 
 
 def _limit_method(methods: Sequence[str]) -> str | None:
-    """The method filling the CLs columns ("cls" or "exact"), or None."""
+    """The method filling the CLs columns ("cls", "exact" or "pyhf"), or None."""
     found = [m for m in methods if m in CLS_METHODS]
     return found[0] if found else None
 
 
 def check_methods(methods) -> tuple[str, ...]:
     """Validated scan methods: a non-empty, non-repeating sequence of :data:`SCAN_METHODS`, with at most
-    one of the CLs engines "cls" (fast closed form) and "exact" (iminuit), which fill the same columns."""
+    one of the CLs engines "cls" (fast closed form), "exact" (iminuit) and "pyhf" (pyhf upper_limit), which fill
+    the same columns."""
     if isinstance(methods, str):
         raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
     methods = tuple(methods)
@@ -358,7 +365,8 @@ def check_methods(methods) -> tuple[str, ...]:
     if len(set(methods)) != len(methods):
         raise ValueError(f"methods {methods!r} repeats a method")
     if sum(m in CLS_METHODS for m in methods) > 1:
-        raise ValueError(f"methods {methods!r}: 'cls' and 'exact' both fill the CLs columns (eps95_obs, expected band); choose one")
+        both = " and ".join(repr(m) for m in methods if m in CLS_METHODS)
+        raise ValueError(f"methods {methods!r}: {both} both fill the CLs columns (eps95_obs, expected band); choose one")
     return methods
 
 
@@ -383,6 +391,10 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
             from .likelihood.exact import exact_limits
 
             res = exact_limits(like, masses, width, fast=res, errors=False)
+        elif limit_method == "pyhf":  # pyhf's upper_limit on the exported workspace, linearised at the fast limits
+            from .likelihood.pyhf_engine import pyhf_limits
+
+            res = pyhf_limits(like, masses, width, fast=res)
         cols["eps95_obs"] = np.array(res.epsilon_observed, dtype=float)
         band = np.asarray(res.expected_band, dtype=float)
         for j, c in enumerate(("eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2")):

@@ -83,7 +83,7 @@ _FLOOR = 1e-6  # smallest linearisation point of the CLs iteration
 #: engine of "cls" and "chi2" results: numpy/scipy linear algebra, no fitting library
 CLOSED_FORM_ENGINE = {"engine": "closed form", "algorithm": "linear Gaussian profile (generalised least squares), numpy/scipy"}
 #: accepted values of ``method`` in :func:`upper_limit`
-METHODS = ("cls", "chi2", "exact")
+METHODS = ("cls", "chi2", "exact", "pyhf")
 
 
 def likelihood_coupling(likelihood: PrecisionLikelihood) -> str:
@@ -138,7 +138,7 @@ class LimitResult:
     ----------
     mass: (M,) physical Z' masses in GeV.
     width: the width hypothesis.
-    method: "cls" or "chi2".
+    method: "cls", "chi2" or "pyhf".
     coupling: what the ``epsilon_*`` fields hold: "epsilon" (Hook's eps, dark photon) or "g_z" (Z' model).
     epsilon_observed: (M,) observed 95% CL limits on eps (Hook convention), or on g_z.
     epsilon_expected: (M,) median expected limits (CLs only; NaN for chi2).
@@ -149,7 +149,8 @@ class LimitResult:
     status: per mass, "ok" or the reason a limit is capped or missing.
     dominant: per mass, the measurements with the largest expected significance at the limit.
     engine: what computed the numbers: {"engine": "closed form", ...} for "cls"/"chi2"; for "exact"
-        {"engine": "iminuit", "version": ..., "algorithm": ...} (:mod:`~kinmix_stats.likelihood.exact`).
+        {"engine": "iminuit", "version": ..., "algorithm": ...} (:mod:`~kinmix_stats.likelihood.exact`); for "pyhf"
+        {"engine": "pyhf", "version": ..., "optimizer": ..., "optimizer_version": ...} (:mod:`~kinmix_stats.likelihood.pyhf_engine`).
     diagnostics: per mass, fit details of "exact" (eps_hat^2 with its hesse error, Minuit fits, calls).
     """
 
@@ -220,13 +221,13 @@ class LimitResult:
         return df
 
     def workspace(self, i: int = 0):
-        """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref)."""
-        from .workspace import build_workspace
+        """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref), as the export writes it."""
+        from .whitened import hypothesis_workspace
 
-        if self.likelihood is None or self.method != "cls":
-            raise ValueError("a workspace exists only for CLs results computed with a likelihood")
-        delta, _ = self.likelihood.delta_th(self.mass[i : i + 1], float(self.epsilon_ref[i, 0]), self.width)
-        return build_workspace(self.likelihood.base_problem(delta[0]))
+        if self.likelihood is None or self.method not in ("cls", "pyhf") or not np.isfinite(self.epsilon_ref[i, 0]):
+            raise ValueError("a workspace exists only for CLs/pyhf results with a linearisation point and a likelihood")
+        delta, _ = coupling_delta_th(self.likelihood, self.mass[i : i + 1], np.array([float(self.epsilon_ref[i, 0])]), self.width)
+        return hypothesis_workspace(self.likelihood.base_problem(), delta[0])[0]
 
 
 def window_epsilon(likelihood: PrecisionLikelihood, masses: np.ndarray) -> np.ndarray:
@@ -641,12 +642,18 @@ def upper_limit(
     """95% CL upper limit on eps (Hook convention) at physical Z' mass(es) ``mass`` in GeV.
 
     ``method`` is "cls" (pyhf-compatible linear Gaussian likelihood, asymptotic q~_mu CLs with
-    expected bands), "chi2" (arXiv:1006.0973 Eqs. 17-19) or "exact" (exact non-linear profile
-    likelihood minimised with iminuit, :func:`kinmix_stats.likelihood.exact.exact_limits`). Options go
-    to :func:`cls_limits`, :func:`chi2_limits` or ``exact_limits``.
+    expected bands), "chi2" (arXiv:1006.0973 Eqs. 17-19), "exact" (exact non-linear profile
+    likelihood minimised with iminuit, :func:`kinmix_stats.likelihood.exact.exact_limits`) or "pyhf"
+    (pyhf's own ``upper_limit`` with the minuit optimiser on the exported workspace,
+    :func:`kinmix_stats.likelihood.pyhf_engine.pyhf_limits`; seconds per mass). Options go to
+    :func:`cls_limits`, :func:`chi2_limits`, ``exact_limits`` or ``pyhf_limits``.
     """
     check_choice("method", method, METHODS)
     like = default_likelihood() if likelihood is None else likelihood
+    if method == "pyhf":
+        from .pyhf_engine import pyhf_limits
+
+        return pyhf_limits(like, mass, width, **options)
     if method == "cls":
         return cls_limits(like, mass, width, **options)
     if method == "exact":

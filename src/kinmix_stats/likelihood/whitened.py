@@ -71,6 +71,7 @@ __all__ = [
     "background_only",
     "signal_ops",
     "whitened_workspace",
+    "hypothesis_workspace",
     "pyhf_parameters",
     "encoded_chi2",
     "exact_chi2",
@@ -342,6 +343,21 @@ def whitened_workspace(problem: LinearGaussianProblem, enc: WhitenedEncoding | N
     enc = encode_whitened(problem) if enc is None else enc
     spec = jsonpatch.apply_patch(background_only(problem, enc), signal_ops(enc, enc.whiten(problem.signal)))
     return pyhf.Workspace(spec)
+
+
+def hypothesis_workspace(
+    problem: LinearGaussianProblem, signal: object
+) -> tuple[pyhf.Workspace, WhitenedEncoding, str | None]:
+    """The workspace an export of this single hypothesis contains (background-only + its patch).
+
+    Returns ``(workspace, encoding, reason)``: ``reason`` is ``None`` or why the export would skip the
+    hypothesis (:func:`check_hypotheses`); the POI bound is :func:`choose_mu_max` of this signal.
+    """
+    sig = np.asarray(signal, dtype=float)
+    enc = encode_whitened(problem, mu_max=choose_mu_max(problem, sig))
+    reason = check_hypotheses(problem, enc, sig)[0]
+    spec = jsonpatch.apply_patch(background_only(problem, enc), signal_ops(enc, enc.whiten(sig)))
+    return pyhf.Workspace(spec), enc, reason
 
 
 def pyhf_parameters(model: Any, enc: WhitenedEncoding, mu: float | None, thetas: object) -> np.ndarray:

@@ -72,3 +72,15 @@ def test_bad_method_choices_are_refused():
         km.upper_limit(50.0, "wide", method="bogus")
     with pytest.raises(ValueError, match=r"'cls' and 'pyhf' both fill the CLs columns"):
         km.scan(np.array([50.0]), "wide", methods=("cls", "pyhf"))
+
+
+def test_cli_refuses_cls_with_pyhf_before_any_work(tmp_path):
+    from click.testing import CliRunner
+
+    from kinmix_stats.cli import cli
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["scan", "--masses", "50", "--method", "cls,pyhf", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "kinmix: error: --method 'cls,pyhf': cls and pyhf both fill the CLs columns" in res.output
+    assert not out.exists()

@@ -80,7 +80,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     rows: list[tuple[str, str, str]] = []
-    say = lambda s: print(s, flush=True)  # noqa: E731
+    say = lambda s: print(s, flush=True)
 
     # 1. make demo's scan, then the export step alone
     demo = work / "demo"

@@ -13,8 +13,8 @@ import pytest
 
 import kinmix_stats as km
 from kinmix_stats.likelihood import pyhf_engine
-from kinmix_stats.scan import _metadata
 from kinmix_stats.likelihood.limits import default_likelihood
+from kinmix_stats.scan import _metadata
 
 
 def test_pyhf_method_on_the_full_likelihood_equals_ours():

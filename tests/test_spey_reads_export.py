@@ -18,8 +18,8 @@ import pytest
 spey = pytest.importorskip("spey")
 pytest.importorskip("spey_pyhf")
 
-from kinmix_stats.likelihood.cls import cls_limit  # noqa: E402
-from kinmix_stats.likelihood.limits import default_likelihood  # noqa: E402
+from kinmix_stats.likelihood.cls import cls_limit
+from kinmix_stats.likelihood.limits import default_likelihood
 
 WS = Path(__file__).resolve().parents[1] / "workspaces"
 

@@ -118,9 +118,12 @@ def pyhf_limits(
             if reason is not None:
                 note = f"cannot encode the hypothesis: {reason}"
                 break
+            import pyhf
+
             try:
                 obs, exp = _pyhf_upper_limit(ws, cl)
-            except Exception as err:  # pyhf's FailedMinimization, toms748 bracketing errors, ...
+            except (pyhf.exceptions.FailedMinimization, ValueError, RuntimeError, ArithmeticError) as err:
+                # failed fits, toms748 bracketing errors (ValueError), numerical failures
                 note = f"pyhf fit failed: {type(err).__name__}: {err}"
                 break
             if not (np.isfinite(obs) and 0.0 < obs < enc.mu_max and np.all(np.isfinite(exp)) and np.all(exp > 0)):

@@ -10,7 +10,7 @@
 
 (c) runs on the Z-pole + m_Z + m_W likelihood (10 measurements) to keep this benchmark short; the full
 likelihood with the default (whitened, 3-parameter) export is benchmarked in ``bench_pyhf_export.py``. The
-last section measures the older one-nuisance-per-correlation layout (``encoding="per_measurement"``, 281
+last section measures the older one-nuisance-per-correlation layout (``encoding="per_measurement"``, ~280
 pyhf parameters) of the full likelihood per logpdf call and extrapolates a fit (printed as such).
 
 Peak memory: ``resource.getrusage`` max RSS of the process after each section (monotonic), and the

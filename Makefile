@@ -11,7 +11,7 @@ OUT    ?= results
 $(BIN)/kinmix: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --prefer-binary -c constraints.txt -e ".[test,pdf,spey]"
+	$(BIN)/python -m pip install --quiet --prefer-binary -c constraints.txt -e ".[all,test]"
 	touch $(BIN)/kinmix
 
 venv: $(BIN)/kinmix

@@ -169,7 +169,7 @@ def test_fixed_kinetic_mixing_excluded_on_its_own_gives_no_gz_limit():
     limit is NaN with a status saying why (not a meaningless tiny number); at 500 GeV it is not."""
     from kinmix_stats.likelihood.limits import default_likelihood
 
-    dark = upper_limit(50.0, "wide", likelihood=default_likelihood()).epsilon_observed[0]
+    dark = upper_limit(50.0, "wide", likelihood=default_likelihood()).limit_observed
     assert dark < 0.05
     res = cls_limits(ModelSpec("chi", epsilon=0.05).likelihood(), [50.0, 500.0], "wide")
     assert np.isnan(res.epsilon_observed[0]) and "mixing alone is excluded" in res.status[0]

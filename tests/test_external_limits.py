@@ -9,13 +9,14 @@ from kinmix_stats import external_limits as ext
 from kinmix_stats.external_limits import (
     ENV_VAR,
     available_external_limits,
-    default_external_directory,
     load_external_limit,
 )
 from kinmix_stats.inputs.sm import PDG
 
-DATA_DIR = default_external_directory()
-needs_darkcast = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"Darkcast files not found at {DATA_DIR}")
+from shared_data import SHARED_DATA, needs
+
+DATA_DIR = SHARED_DATA / "limits"  # conftest points $KINMIX_EXTERNAL_LIMITS here
+needs_darkcast = needs(DATA_DIR, "Darkcast files")
 
 
 @needs_darkcast

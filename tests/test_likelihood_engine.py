@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import toys
 from iminuit import Minuit
 from scipy import optimize, stats
 
@@ -29,6 +28,8 @@ from kinmix_stats.likelihood import (
     profiled_nuisances,
     upper_limit_qtilde,
 )
+
+import toys
 
 
 def correlated_toy(n: int = 8, seed: int = 3, scale: float = 1e-4, rho: float = 0.5) -> LinearGaussianProblem:

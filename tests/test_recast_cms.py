@@ -17,23 +17,23 @@ from kinmix_stats.recast.cms_dimuon import CSV_COLUMNS, PeakMatcher, dirac_dm_wi
 from kinmix_stats.recast.drell_yan import DrellYan
 from kinmix_stats.recast.pdf import DEFAULT_PDF_SET, LHAPDFGrid
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"  # CI: fresh clone with shared/ beside the repo
-CMS_FILE = SHARED / "limits" / "darkcast_CMS_CMS2019kiy.lmt"  # GPL Darkcast file, read from disk, never shipped
+from shared_data import SHARED_DATA, needs
+
+CMS_FILE = SHARED_DATA / "limits" / "darkcast_CMS_CMS2019kiy.lmt"  # GPL Darkcast file, read from disk, never shipped
 SM = SMParameters()
 
 
 def _grid_file() -> Path | None:
     pdir = pdfmod.pythia8_pdfdata_dir()
     candidates = ([pdir / f"{DEFAULT_PDF_SET}_0000.dat"] if pdir else []) + [
-        SHARED / "pdf" / DEFAULT_PDF_SET / f"{DEFAULT_PDF_SET}_0000.dat"
+        SHARED_DATA / "pdf" / DEFAULT_PDF_SET / f"{DEFAULT_PDF_SET}_0000.dat"
     ]
     return next((c for c in candidates if c.is_file()), None)
 
 
 GRID_FILE = _grid_file()
 needs_pdf = pytest.mark.skipif(GRID_FILE is None, reason="no PDF grid (pip install pythia8mc)")
-needs_cms = pytest.mark.skipif(not CMS_FILE.is_file(), reason="Darkcast CMS file not found beside the repo")
+needs_cms = needs(CMS_FILE, "Darkcast CMS file")
 
 
 @pytest.fixture(scope="module")

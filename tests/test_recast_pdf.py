@@ -10,8 +10,9 @@ import pytest
 from kinmix_stats.recast import pdf as pdfmod
 from kinmix_stats.recast.pdf import DEFAULT_PDF_SET, LHAPDFGrid, find_pdf_file, momentum_sum, number_sum
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_PDF_DIR = REPO.parent / "shared" / "data" / "pdf"  # CI: fresh clone with shared/ beside the repo
+from shared_data import SHARED_DATA, skip_missing
+
+SHARED_PDF_DIR = SHARED_DATA / "pdf"  # the .info files are not in the pythia8mc wheel
 
 
 def _grid_file() -> Path | None:
@@ -68,8 +69,7 @@ def test_vectorised_and_edges(grid):
 @needs_pdf
 def test_agrees_with_parton_package():
     info_dir = SHARED_PDF_DIR
-    if not (info_dir / DEFAULT_PDF_SET / f"{DEFAULT_PDF_SET}.info").is_file():
-        pytest.skip("the parton package needs the .info file from shared/data/pdf")
+    skip_missing(info_dir / DEFAULT_PDF_SET / f"{DEFAULT_PDF_SET}.info", "the .info file the parton package needs")
     parton = pytest.importorskip("parton")
     ref = parton.mkPDF(DEFAULT_PDF_SET, pdfdir=str(info_dir))
     ours = LHAPDFGrid(info_dir / DEFAULT_PDF_SET / f"{DEFAULT_PDF_SET}_0000.dat")

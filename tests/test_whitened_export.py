@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pyhf
 import pytest
-import toys
 
 import kinmix_stats as km
 from kinmix_stats.likelihood import whitened as wh
@@ -27,6 +26,8 @@ from kinmix_stats.likelihood.gaussian import chi2, profile_fit, profiled_nuisanc
 from kinmix_stats.likelihood.limits import cls_limits, default_likelihood
 from kinmix_stats.likelihood.patchset import export_workspaces as write_patchset
 from kinmix_stats.measurements import available_datasets
+
+import toys
 
 PYHF = str(Path(sys.executable).with_name("pyhf"))
 

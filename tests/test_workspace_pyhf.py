@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pyhf
 import pytest
-import toys
 
 from kinmix_stats.likelihood import (
     LinearGaussianProblem,
@@ -38,6 +37,8 @@ from kinmix_stats.likelihood import (
     signal_patch_ops,
 )
 from kinmix_stats.likelihood import patchset as patchset_mod
+
+import toys
 
 PYHF_CLI = shutil.which("pyhf") or str(Path(sys.executable).with_name("pyhf"))
 

@@ -34,7 +34,7 @@ def _configure_logging(verbose: int, level: str | None) -> None:
 
 
 class _Group(click.Group):
-    """Turns ValueError/OSError/KeyError into one-line errors unless --debug is given."""
+    """Turns ValueError/OSError/KeyError/ImportError into one-line errors unless --debug is given."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -44,7 +44,7 @@ class _Group(click.Group):
                 raise
             click.echo(f"kinmix: error: {err.format_message()} (see 'kinmix {ctx.invoked_subcommand or ''} --help')", err=True)
             ctx.exit(2)
-        except (ValueError, OSError, KeyError, FileNotFoundError) as err:
+        except (ValueError, OSError, KeyError, ImportError) as err:  # ImportError: a missing optional extra
             if ctx.params.get("debug") or (ctx.obj or {}).get("debug"):
                 raise
             click.echo(f"kinmix: error: {err}", err=True)
@@ -289,27 +289,27 @@ def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str,
         if m == "chi2":
             from scipy.stats import chi2 as chi2_dist
 
-            res = upper_limit(mass, w, m, likelihood=like, delta_chi2=float(chi2_dist.ppf(cl, 1)))
+            res = upper_limit(float(mass), w, m, likelihood=like, delta_chi2=float(chi2_dist.ppf(cl, 1)))  # scalar result
         else:
-            res = upper_limit(mass, w, m, likelihood=like, cl=cl)
+            res = upper_limit(float(mass), w, m, likelihood=like, cl=cl)
         results.append(res)
         if as_json:
             continue
-        click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.epsilon_observed[0]:.5g}"
-                   + (f", {name}_exp = {res.epsilon_expected[0]:.5g}" if m != "chi2" else "")
-                   + f"  (status: {res.status[0]})")
+        click.echo(f"[{m}] {what}m_Z' = {mass:g} GeV, width = {width}: {name}_obs = {res.limit_observed:.5g}"
+                   + (f", {name}_exp = {res.limit_expected:.5g}" if m != "chi2" else "")
+                   + f"  (status: {res.status})")
         if m in ("cls", "pyhf"):
-            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
+            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band))
             click.echo(f"      expected band: {band}; re-linearisation steps: {res.iterations}")
         if m == "pyhf":
             click.echo(f"      engine: pyhf {res.engine['version']} upper_limit, {res.engine['optimizer']} "
                        f"(iminuit {res.engine['optimizer_version']})")
         if m == "exact":
-            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band[0]))
-            d = res.diagnostics[0]
+            band = ", ".join(f"{n:+d}s: {v:.4g}" for n, v in zip((-2, -1, 0, 1, 2), res.expected_band))
+            d = res.diagnostics
             click.echo(f"      expected band: {band}; engine: {res.engine['engine']} {res.engine['version']} "
                        f"({d.get('minuit_fits', 0)} Minuit fits, {d.get('nfcn', 0)} likelihood evaluations)")
-        dom = ", ".join(f"{meas} (E={e:.2f})" for meas, e in res.dominant[0])
+        dom = ", ".join(f"{meas} (E={e:.2f})" for meas, e in res.dominant)
         click.echo(f"      dominant measurements (expected significance at the limit): {dom}")
     if as_json:
         import json
@@ -677,9 +677,9 @@ def recast_cms_cmd(alpha_d, m_chi, resolution, out_dir, cms_limit) -> None:
 
     values = [float(x) for x in alpha_d.split(",")]
     result = recast_cms(values, m_chi, resolution, Path(out_dir), None if cms_limit is None else Path(cms_limit))
-    relaxed = np.asarray(result["eps_relaxed"])
+    relaxed = np.asarray(result["eps_relaxed"])  # (n_alpha, n_mass)
     for k, a in enumerate(values):
-        ratio = relaxed[:, k] / np.asarray(result["eps_cms"])
+        ratio = relaxed[k] / np.asarray(result["eps_cms"])
         click.echo(f"alpha_D = {a:g}: eps_relaxed/eps_CMS from {np.nanmin(ratio):.3g} to {np.nanmax(ratio):.3g} "
                    f"(median {np.nanmedian(ratio):.3g}) over {ratio.size} masses")
     files = result.get("files", {})

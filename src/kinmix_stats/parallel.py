@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._optional import optional_dependency
+
 __all__ = ["SYNCHRONOUS", "check_execution", "connect", "run_tasks", "DEFAULT_CONNECT_TIMEOUT"]
 
 SYNCHRONOUS = "synchronous"
@@ -102,7 +104,8 @@ def connect(workers: int = 1, scheduler: str | None = None, connect_timeout: flo
     workers, scheduler, timeout = check_execution(workers, scheduler, connect_timeout)
     if scheduler is None and workers == 1:
         return None
-    from distributed import Client, LocalCluster
+    with optional_dependency("dask"):
+        from distributed import Client, LocalCluster
 
     if scheduler is not None:
         try:

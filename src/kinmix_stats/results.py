@@ -226,6 +226,39 @@ class LimitCurve:
 
     __hash__ = None  # type: ignore[assignment]  # mutable-by-value arrays; not hashable
 
+    def __repr__(self) -> str:
+        n = len(self)
+        where = f"{self.mass_gev[0]:g}..{self.mass_gev[-1]:g} GeV" if n else "no mass"
+        obs = self.eps95_obs[np.isfinite(self.eps95_obs)]
+        span = f"{obs.min():.3g}..{obs.max():.3g}" if obs.size else "none finite"
+        return (
+            f"LimitCurve(model={self.model!r}, coupling={self.coupling!r}, width={self.width!r}, "
+            f"{n} masses {where}, limit_observed {span}, {int(self.ok.sum())}/{n} ok)"
+        )
+
+    # -------------------------------------------------- coupling-neutral names
+    @property
+    def limit_observed(self) -> np.ndarray:
+        """Observed CLs limit on :attr:`coupling` (the ``eps95_obs`` column, also for g_z curves)."""
+        return self.eps95_obs
+
+    @property
+    def limit_expected(self) -> np.ndarray:
+        """Median expected CLs limit (``eps95_exp``)."""
+        return self.eps95_exp
+
+    @property
+    def expected_band(self) -> np.ndarray:
+        """(N, 5) expected limits at -2, -1, 0, +1, +2 sigma (same layout as ``LimitResult.expected_band``)."""
+        return np.column_stack(
+            [self.eps95_exp_m2, self.eps95_exp_m1, self.eps95_exp, self.eps95_exp_p1, self.eps95_exp_p2]
+        ).reshape(len(self), 5)
+
+    @property
+    def limit_chi2(self) -> np.ndarray:
+        """Delta chi^2 cross-check limit (``eps95_chi2``)."""
+        return self.eps95_chi2
+
     @property
     def output_columns(self) -> tuple[str, ...]:
         """File column names of this curve (:func:`output_columns` of its ``coupling``)."""

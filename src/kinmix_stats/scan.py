@@ -28,7 +28,6 @@ import numpy as np
 from . import __version__
 from ._checks import as_positive_array, check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
-from .likelihood.patchset import export_workspaces as _export
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
 from .results import STATUS_OK, LimitCurve, _canonical_json
@@ -796,6 +795,8 @@ def export_workspaces(
             "POI mu = g_z^2/g_z_ref^2 with g_z the U(1)' gauge coupling"
         )
         extra.update({"model": spec.to_metadata(), "coupling": "g_z", "g_z_definition": G_Z_DEFINITION})
+    from .likelihood.patchset import export_workspaces as _export  # pyhf loads only when exporting
+
     return _export(bkg, patches, out_dir, description=description, references={"hepdata": ref}, extra_metadata=extra,
                    sidecars=sidecars)
 

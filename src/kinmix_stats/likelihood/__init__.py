@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from .cls import (
     EXPECTED_NSIGMA,
     CLsBatchResult,
@@ -34,17 +37,28 @@ from .gaussian import (
     profile_fit_batch,
     profiled_nuisances,
 )
-from .patchset import export_workspaces, load_and_verify
-from .workspace import (
-    WorkspaceEncoding,
-    build_background_only,
-    build_workspace,
-    encode,
-    pyhf_parameters,
-    sanitise_name,
-    signal_patch,
-    signal_patch_ops,
-)
+
+# pyhf-backed modules load on first use (PEP 562), so the CLs core does not import pyhf
+_LAZY = {
+    "export_workspaces": ".patchset",
+    "load_and_verify": ".patchset",
+    "WorkspaceEncoding": ".workspace",
+    "build_background_only": ".workspace",
+    "build_workspace": ".workspace",
+    "encode": ".workspace",
+    "pyhf_parameters": ".workspace",
+    "sanitise_name": ".workspace",
+    "signal_patch": ".workspace",
+    "signal_patch_ops": ".workspace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 __all__ = [
     "EXPECTED_NSIGMA",

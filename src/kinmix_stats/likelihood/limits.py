@@ -132,19 +132,28 @@ def coupling_delta_th(likelihood: PrecisionLikelihood, masses, couplings, width)
 
 @dataclass(frozen=True, eq=False)
 class LimitResult:
-    """Upper limits on eps at a set of masses (cabinetry ``LimitResults`` style).
+    """95% CL upper limits on a coupling at a set of masses (cabinetry ``LimitResults`` style).
+
+    Read the limits through the coupling-neutral names :attr:`limit_observed`, :attr:`limit_expected`,
+    :attr:`expected_band` and :attr:`coupling` (``"epsilon"``: Hook's eps of a dark photon; ``"g_z"``: the
+    U(1)' gauge coupling of a Z' model). The stored ``epsilon_*`` fields are the same numbers under their
+    historical names (kept so existing code and constructor calls work).
+
+    Scalar in, scalar out: :func:`upper_limit` with a scalar mass returns a result whose per-mass fields are
+    scalars (``float(res.limit_observed)``), ``expected_band`` of shape (5,), ``status`` a ``str``
+    (see :meth:`squeeze`); with an array of masses every per-mass field has a leading axis (M,).
 
     Attributes
     ----------
     mass: (M,) physical Z' masses in GeV.
     width: the width hypothesis.
-    method: "cls", "chi2" or "pyhf".
-    coupling: what the ``epsilon_*`` fields hold: "epsilon" (Hook's eps, dark photon) or "g_z" (Z' model).
-    epsilon_observed: (M,) observed 95% CL limits on eps (Hook convention), or on g_z.
-    epsilon_expected: (M,) median expected limits (CLs only; NaN for chi2).
+    method: "cls", "chi2", "exact" or "pyhf".
+    coupling: what the limits are on: "epsilon" (Hook's eps, dark photon) or "g_z" (Z' model).
+    epsilon_observed: (M,) observed 95% CL limits (= :attr:`limit_observed`).
+    epsilon_expected: (M,) median expected limits (= :attr:`limit_expected`; CLs only, NaN for chi2).
     expected_band: (M, 5) expected limits at -2, -1, 0, +1, +2 sigma (CLs only).
-    mu_observed, mu_expected: limits on mu = eps^2/eps_ref^2 at the final eps_ref (CLs only).
-    epsilon_ref: (M, 6) final linearisation points (observed, then the five expected).
+    mu_observed, mu_expected: limits on mu = c^2/c_ref^2 at the final reference coupling c_ref (CLs only).
+    epsilon_ref: (M, 6) final linearisation points (observed, then the five expected) (= :attr:`limit_ref`).
     iterations: number of re-linearisation steps used.
     status: per mass, "ok" or the reason a limit is capped or missing.
     dominant: per mass, the measurements with the largest expected significance at the limit.
@@ -154,22 +163,96 @@ class LimitResult:
     diagnostics: per mass, fit details of "exact" (eps_hat^2 with its hesse error, Minuit fits, calls).
     """
 
-    mass: np.ndarray
+    # per-mass fields: arrays with a leading (M,) axis, or scalars / one row for a scalar result (squeeze)
+    mass: np.ndarray | float
     width: Any
     method: str
-    epsilon_observed: np.ndarray
-    epsilon_expected: np.ndarray
+    epsilon_observed: np.ndarray | float
+    epsilon_expected: np.ndarray | float
     expected_band: np.ndarray
-    mu_observed: np.ndarray
+    mu_observed: np.ndarray | float
     mu_expected: np.ndarray
     epsilon_ref: np.ndarray
     iterations: int
-    status: tuple[str, ...]
-    dominant: tuple[tuple[tuple[str, float], ...], ...] = ()
+    status: tuple[str, ...] | str
+    dominant: tuple[Any, ...] = ()
     likelihood: PrecisionLikelihood | None = field(default=None, repr=False)
     coupling: str = "epsilon"
     engine: dict[str, str] = field(default_factory=lambda: dict(CLOSED_FORM_ENGINE))
-    diagnostics: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    diagnostics: Any = field(default=(), repr=False)  # tuple of per-mass dicts; one dict for a scalar result
+
+    # ------------------------------------------------------------ coupling-neutral names
+    @property
+    def limit_observed(self) -> Any:
+        """Observed 95% CL upper limit on :attr:`coupling` (float for a scalar result, else (M,))."""
+        return self.epsilon_observed
+
+    @property
+    def limit_expected(self) -> Any:
+        """Median expected limit on :attr:`coupling` (CLs; NaN for chi2)."""
+        return self.epsilon_expected
+
+    @property
+    def limit_ref(self) -> Any:
+        """Final reference couplings of the re-linearisation (observed, then the five expected)."""
+        return self.epsilon_ref
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for the result of a scalar mass (per-mass fields are scalars)."""
+        return np.ndim(self.mass) == 0
+
+    def squeeze(self) -> LimitResult:
+        """The result of a single mass with scalar per-mass fields (``ValueError`` for several masses)."""
+        if self.is_scalar:
+            return self
+        n = np.size(self.mass)
+        if n != 1:
+            raise ValueError(f"squeeze needs a result of exactly one mass, this one has {n}")
+        return replace(
+            self,
+            mass=float(np.ravel(self.mass)[0]),
+            epsilon_observed=float(np.ravel(self.epsilon_observed)[0]),
+            epsilon_expected=float(np.ravel(self.epsilon_expected)[0]),
+            expected_band=np.asarray(self.expected_band)[0],
+            mu_observed=float(np.ravel(self.mu_observed)[0]),
+            mu_expected=np.asarray(self.mu_expected)[0],
+            epsilon_ref=np.asarray(self.epsilon_ref)[0],
+            status=self.status[0],
+            dominant=self.dominant[0] if self.dominant else (),
+            diagnostics=self.diagnostics[0] if self.diagnostics else {},
+        )
+
+    def _as_batch(self) -> LimitResult:
+        """Inverse of :meth:`squeeze`: per-mass fields with a leading axis of length 1."""
+        return replace(
+            self,
+            mass=np.atleast_1d(self.mass),
+            epsilon_observed=np.atleast_1d(self.epsilon_observed),
+            epsilon_expected=np.atleast_1d(self.epsilon_expected),
+            expected_band=np.atleast_2d(self.expected_band),
+            mu_observed=np.atleast_1d(self.mu_observed),
+            mu_expected=np.atleast_2d(self.mu_expected),
+            epsilon_ref=np.atleast_2d(self.epsilon_ref),
+            status=(self.status,),
+            dominant=(self.dominant,),
+            diagnostics=(self.diagnostics,) if self.diagnostics else (),
+        )
+
+    def __repr__(self) -> str:
+        head = f"LimitResult(method={self.method!r}, coupling={self.coupling!r}, width={self.width!r}, "
+        if self.is_scalar:
+            return (
+                head + f"mass={self.mass:g} GeV, limit_observed={self.limit_observed:.4g}, "
+                f"limit_expected={self.limit_expected:.4g}, status={self.status!r})"
+            )
+        mass = np.atleast_1d(self.mass)
+        obs = np.asarray(self.limit_observed, dtype=float)
+        finite = obs[np.isfinite(obs)]
+        span = f"{finite.min():.3g}..{finite.max():.3g}" if finite.size else "none finite"
+        n_ok = sum(s == "ok" for s in self.status)
+        where = f"{mass.min():g}..{mass.max():g} GeV" if mass.size else "no mass"
+        return head + f"{mass.size} masses {where}, limit_observed {span}, {n_ok}/{mass.size} ok)"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (NaN -> ``None``), one list entry per mass; what ``kinmix limit --json`` prints.
@@ -181,6 +264,9 @@ class LimitResult:
         for a Z'-model likelihood (``coupling == "g_z"``).
         """
         from ..scan import width_label  # lazy: scan imports this module
+
+        if self.is_scalar:  # one entry per mass also for a scalar result
+            return self._as_batch().to_dict()
 
         def clean(a: Any) -> Any:
             arr = np.asarray(a, dtype=float)
@@ -224,9 +310,11 @@ class LimitResult:
         """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref), as the export writes it."""
         from .whitened import hypothesis_workspace
 
-        if self.likelihood is None or self.method not in ("cls", "pyhf") or not np.isfinite(self.epsilon_ref[i, 0]):
+        mass = np.atleast_1d(self.mass)
+        ref = np.atleast_2d(self.epsilon_ref)
+        if self.likelihood is None or self.method not in ("cls", "pyhf") or not np.isfinite(ref[i, 0]):
             raise ValueError("a workspace exists only for CLs/pyhf results with a linearisation point and a likelihood")
-        delta, _ = coupling_delta_th(self.likelihood, self.mass[i : i + 1], np.array([float(self.epsilon_ref[i, 0])]), self.width)
+        delta, _ = coupling_delta_th(self.likelihood, mass[i : i + 1], np.array([float(ref[i, 0])]), self.width)
         return hypothesis_workspace(self.likelihood.base_problem(), delta[0])[0]
 
 
@@ -646,18 +734,21 @@ def upper_limit(
     likelihood minimised with iminuit, :func:`kinmix_stats.likelihood.exact.exact_limits`) or "pyhf"
     (pyhf's own ``upper_limit`` with the minuit optimiser on the exported workspace,
     :func:`kinmix_stats.likelihood.pyhf_engine.pyhf_limits`; seconds per mass). Options go to
-    :func:`cls_limits`, :func:`chi2_limits`, ``exact_limits`` or ``pyhf_limits``.
+    :func:`cls_limits`, :func:`chi2_limits`, ``exact_limits`` or ``pyhf_limits``. A scalar ``mass`` gives a
+    scalar result (:meth:`LimitResult.squeeze`), an array of masses a result with one entry per mass.
     """
     check_choice("method", method, METHODS)
     like = default_likelihood() if likelihood is None else likelihood
     if method == "pyhf":
         from .pyhf_engine import pyhf_limits
 
-        return pyhf_limits(like, mass, width, **options)
-    if method == "cls":
-        return cls_limits(like, mass, width, **options)
-    if method == "exact":
+        res = pyhf_limits(like, mass, width, **options)
+    elif method == "cls":
+        res = cls_limits(like, mass, width, **options)
+    elif method == "exact":
         from .exact import exact_limits
 
-        return exact_limits(like, mass, width, **options)
-    return chi2_limits(like, mass, width, **options)
+        res = exact_limits(like, mass, width, **options)
+    else:
+        res = chi2_limits(like, mass, width, **options)
+    return res.squeeze() if np.ndim(mass) == 0 else res

@@ -25,12 +25,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import mplhep
 import numpy as np
-from matplotlib import style as mpl_style
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from .._optional import optional_dependency
+
+with optional_dependency("plot"):
+    import mplhep
+    from matplotlib import style as mpl_style
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
 from ..external_limits import ExternalLimit, available_external_limits, external_limit_info, load_external_limit
 from ..io.atomic import atomic_write_bytes, check_output_dir

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from .._checks import check_in_range
+from .._optional import optional_dependency
 from ..external_limits import DARKCAST_SENTINEL, external_limit_info, load_external_limit
 from ..inputs.sm import SMParameters
 from ..io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -455,8 +456,9 @@ def recast_cms(
 
 def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, alphas, relaxed, m_chi) -> Path:
     """Binned smeared spectra (pb per bin) as ``hist`` histograms, one directory per showcase mass."""
-    import hist
-    import uproot
+    with optional_dependency("root"):
+        import hist
+        import uproot
 
     def binned(pm: PeakMatcher, spectrum_true: np.ndarray, edges: np.ndarray) -> np.ndarray:
         fine = np.linspace(edges[0], edges[-1], 20 * (edges.size - 1) + 1)
@@ -503,9 +505,10 @@ def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, al
 
 
 def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms: CMSLimit, resolution: float) -> dict:
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    with optional_dependency("plot"):
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
     def new_figure(**kw):  # explicit Agg canvas: never touches the global pyplot backend
         fig = Figure(**kw)

@@ -126,3 +126,14 @@ def test_cli_recast_cms_several_alpha_d_exits_0_and_writes_consistent_files(tmp_
         assert 1.0 < r[0] < r[1] < r[2]  # a broader dark photon is less constrained (arXiv:2505.03241)
     doc = json.loads((out / "recast_cms.json").read_text())
     assert doc["metadata"]["alpha_d"] == [0.01, 0.1, 1.0] and doc["metadata"]["resolution_sigma_m_over_m"] == 0.02
+
+
+def test_public_functions_named_like_their_submodule_stay_functions():
+    """`km.scan` and `km.observables` are functions even after their submodules were imported."""
+    code = (
+        "import kinmix_stats as km, kinmix_stats.scan, kinmix_stats.observables.registry\n"
+        "from kinmix_stats import scan\n"
+        "print(callable(km.scan), callable(scan), callable(km.observables), 'GammaZ' in km.observables())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True"] * 4

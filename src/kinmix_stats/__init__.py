@@ -20,6 +20,8 @@ command line starts fast and pyhf, matplotlib, Dask and uproot load only when a 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -53,6 +55,23 @@ if TYPE_CHECKING:
     from .observables import observables, predict
     from .results import LimitCurve
     from .scan import default_mass_grid, export_workspaces, scan
+
+
+class _Package(types.ModuleType):
+    """Keeps ``kinmix_stats.scan`` / ``kinmix_stats.observables`` the public functions of those names.
+
+    Importing a submodule makes Python bind it as an attribute of the package; for the two submodules that
+    share their name with a public function that binding is skipped, so the attribute stays the function
+    (as with the former eager ``from .scan import scan``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == f".{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -117,9 +117,9 @@ def _run_pyhf(masses: np.ndarray, width: str):
     out = np.full((masses.size, 6), np.nan)
     status = []
     for i, m in enumerate(masses):
-        r = upper_limit(float(m), width, "pyhf", likelihood=like)
-        out[i] = np.concatenate([r.epsilon_observed, r.expected_band[0]])
-        status.append(r.status[0])
+        r = upper_limit(float(m), width, "pyhf", likelihood=like)  # scalar mass: scalar result
+        out[i] = [r.limit_observed, *r.expected_band]
+        status.append(r.status)
     return out, status
 
 

@@ -157,12 +157,21 @@ def test_linear_profile_equals_exact_nonlinear_minimisation(like):
     assert chi2_lin - float(like.chi2_profiled(np.zeros((1, len(like.names))))[0]) > 3.84
 
 
-def test_chi2_profiled_agrees_with_gaussian_engine(like):
-    """Two implementations of the same profile: PrecisionLikelihood.chi2_profiled vs profile_chi2 at mu = 1."""
-    delta, _ = like.delta_th([120.0], 0.02, "narrow")
-    for row in delta:
-        prob = like.base_problem(row)
-        assert float(profile_chi2(prob, 1.0)) == pytest.approx(float(like.chi2_profiled(row[None])[0]), rel=1e-9)
+def test_chi2_profiled_equals_the_normal_equations_solution(like):
+    """chi2_profiled / profile_sm_parameters (QR profile of the gaussian engine) against the textbook GLS
+    solution written out here: theta = (T' C^-1 T + P)^-1 T' C^-1 r, chi2 = r' C^-1 r - ... + theta' P theta,
+    with r = observed - delta_th and P = diag(1/sigma_alpha^2, 0) (alpha constrained, sin^2 theta_W free)."""
+    delta, _ = like.delta_th([120.0, 300.0], 0.02, "narrow")
+    cinv = np.linalg.inv(like.residuals.covariance)
+    t = like.templates.T  # (n, 2)
+    prior = np.diag([1.0 / ALPHA_REL_SIGMA**2, 0.0])
+    for row, chi2_fast, theta_fast in zip(delta, like.chi2_profiled(delta), like.profile_sm_parameters(delta)):
+        r = like.residuals.observed - row
+        theta = np.linalg.solve(t.T @ cinv @ t + prior, t.T @ cinv @ r)
+        res = r - t @ theta
+        assert chi2_fast == pytest.approx(res @ cinv @ res + theta @ prior @ theta, rel=1e-9)
+        np.testing.assert_allclose(theta_fast, theta, rtol=1e-7)
+        assert float(profile_chi2(like.base_problem(row), 1.0)) == pytest.approx(chi2_fast, rel=1e-12)
 
 
 # --------------------------------------------------------------------------- limits

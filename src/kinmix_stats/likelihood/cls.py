@@ -36,20 +36,15 @@ evaluated in log space (``log_ndtr``/``ndtri_exp``) so that it stays finite for 
 :math:`\mu_{\mathrm{up}+N} = \sigma(\Phi^{-1}(1 - \alpha\Phi(N)) + N)` (CCGV Sec. 4.3/5,
 the CLs version of Eq. 89; pyhf's ``expected_pvalues`` with the :math:`\tilde q_\mu` cut-off
 gives the same band). The median (:math:`N = 0`) at 95 % CL is :math:`1.96\,\sigma`.
-
-For a non-linear model (profile likelihood not quadratic in :math:`\mu`),
-:func:`cls_limit_profile` takes a callable profiled :math:`-2\ln L(\mu)` and finds the limit by
-a bracketed Brent root find of the same asymptotic CLs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .gaussian import LinearGaussianProblem, profile_fit_batch
 
@@ -63,7 +58,6 @@ __all__ = [
     "expected_limits_qtilde",
     "cls_limit",
     "cls_limits_batch",
-    "cls_limit_profile",
 ]
 
 #: Order of the expected band everywhere in this package: -2, -1, 0 (median), +1, +2 sigma.
@@ -282,94 +276,7 @@ def cls_limits_batch(
 def cls_limit(problem: LinearGaussianProblem, cl: float = 0.95) -> CLsResult:
     """Asymptotic CLs (:math:`\\tilde q_\\mu`) observed and expected limits on ``mu`` for ``problem``.
 
-    Exact for the linear Gaussian model (closed form, see the module docstring). For a model
-    whose profile likelihood is not quadratic in ``mu`` use :func:`cls_limit_profile`.
+    Exact for the linear Gaussian model (closed form, see the module docstring); the non-linear
+    likelihood has its own engine (:mod:`kinmix_stats.likelihood.exact`).
     """
     return cls_limits_batch(problem, problem.signal[None, :], cl).result(0)
-
-
-def _brent_decreasing(f: Callable[[float], float], target: float, start: float) -> float:
-    """Root of ``f(x) = target`` for a decreasing ``f`` on ``[0, inf)``, bracketing from ``start``."""
-    lo, hi = 0.0, max(start, 1e-300)
-    g = lambda x: f(x) - target
-    if g(lo) <= 0.0:
-        return 0.0
-    for _ in range(400):
-        if g(hi) < 0.0:
-            break
-        lo, hi = hi, hi * 2.0
-    else:
-        raise RuntimeError(f"could not bracket the CLs root up to mu = {hi:g}")
-    return float(optimize.brentq(g, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=500))
-
-
-def cls_limit_profile(
-    profile_chi2: Callable[[float], float],
-    mu_hat: float,
-    sigma_mu: float | Callable[[float], float],
-    *,
-    cl: float = 0.95,
-    mu_start: float | None = None,
-) -> CLsResult:
-    r"""Asymptotic CLs limit for a general (non-linear) model: the hook for exact likelihoods.
-
-    :math:`\tilde q_\mu` is computed from the supplied profile likelihood (CCGV Eq. 16):
-    :math:`\tilde q_\mu = \chi^2(\mu) - \chi^2(\max(\hat\mu, 0))` for :math:`\hat\mu \le \mu`, 0 otherwise,
-    and converted to CLs with CCGV Eqs. 65-66 and :math:`\sqrt{q_{\mu,A}} = \mu/\sigma(\mu)`; the
-    observed and the five expected limits are found by bracketed Brent root finds.
-
-    Args:
-        profile_chi2: ``mu -> -2 ln L`` profiled over the nuisances (any constant offset).
-        mu_hat: unconstrained best-fit ``mu`` of that likelihood.
-        sigma_mu: the Asimov width, a number or a callable ``mu -> sigma`` (e.g. from
-            :math:`\sigma^2 = \mu^2/q_{\mu,A}` fitted to Asimov data of a non-linear model).
-        cl: confidence level in (0.5, 1).
-        mu_start: initial bracket end (default: ``max(mu_hat, 0) + 3 sigma``).
-    """
-    cl = _check_cl(cl)
-    alpha = 1.0 - cl
-    if not math.isfinite(float(mu_hat)):
-        raise ValueError(f"mu_hat must be finite, got {mu_hat!r}")
-    sig: Callable[[float], float] = sigma_mu if callable(sigma_mu) else (lambda _m, _s=float(sigma_mu): _s)  # type: ignore[misc]
-    s0 = float(sig(max(mu_hat, 0.0) + 1e-12))
-    if not (s0 > 0 and math.isfinite(s0)):
-        raise ValueError(f"sigma_mu must be finite and > 0, got {s0!r}")
-    chi2_ref = float(profile_chi2(max(mu_hat, 0.0)))
-
-    def cls_obs(mu: float) -> float:
-        if mu <= 0.0:
-            return 1.0
-        s = float(sig(mu))
-        sqrt_qa = mu / s
-        if mu_hat > mu:
-            q = 0.0
-        else:
-            q = max(float(profile_chi2(mu)) - chi2_ref, 0.0)
-        if q <= sqrt_qa**2:  # CCGV Eq. 66 (upper branch) and Eq. 65 with mu' = 0
-            t = math.sqrt(q) - sqrt_qa
-        else:
-            t = (q - sqrt_qa**2) / (2.0 * sqrt_qa)
-        log_clsb = special.log_ndtr(-(t + sqrt_qa))
-        log_clb = special.log_ndtr(-t)
-        return float(math.exp(log_clsb - log_clb))
-
-    def cls_exp(n: float) -> Callable[[float], float]:
-        def f(mu: float) -> float:
-            if mu <= 0.0:
-                return 1.0
-            return float(cls_qtilde(mu, n * float(sig(mu)), float(sig(mu)))[0])
-
-        return f
-
-    start = mu_start if mu_start is not None else max(mu_hat, 0.0) + 3.0 * s0
-    obs = _brent_decreasing(cls_obs, alpha, start)
-    exp = tuple(_brent_decreasing(cls_exp(n), alpha, max(start, (n + 3.0) * s0)) for n in EXPECTED_NSIGMA)
-    return CLsResult(
-        observed_mu=obs,
-        expected_mu=exp,  # type: ignore[arg-type]
-        cl=cl,
-        mu_hat=float(mu_hat),
-        sigma_mu=float(sig(obs)),
-        cls_observed_at_limit=cls_obs(obs),
-        status=_STATUS_OK,
-    )

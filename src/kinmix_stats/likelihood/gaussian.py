@@ -52,6 +52,7 @@ __all__ = [
     "profile_chi2",
     "profile_chi2_batch",
     "profiled_nuisances",
+    "profiled_nuisances_batch",
     "chi2",
     "nll",
     "nll_batch",
@@ -461,6 +462,14 @@ def profiled_nuisances(problem: LinearGaussianProblem, mu: float | np.ndarray) -
     resid = y_w[:, None] - s_w[:, None] * np.atleast_1d(mu_arr)[None, :]
     th = sv.theta_hat(resid).T  # (len(mu), K)
     return th[0] if mu_arr.ndim == 0 else th
+
+
+def profiled_nuisances_batch(problem: LinearGaussianProblem, signals: object, mu: float = 1.0) -> np.ndarray:
+    """Conditional best-fit nuisances at ``mu`` for ``M`` signal vectors ``(M, n)``: shape ``(M, K)``."""
+    s = _signals_matrix(problem, signals)
+    sv = problem._solver
+    resid = sv.y_white[:, None] - float(mu) * sv.augment(sv.whiten(s.T))
+    return sv.theta_hat(resid).T
 
 
 def _thetas(problem: LinearGaussianProblem, thetas: object, m: int | None) -> np.ndarray:

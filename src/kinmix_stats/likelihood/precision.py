@@ -51,7 +51,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from .._checks import as_positive_array, check_in_range
 from ..inputs.sm import PDG, SMParameters
@@ -61,7 +60,7 @@ from ..model.vector_boson import EPSILON_MAX, DarkPhoton, ZPrime
 from ..observables.isr import X_MAX_LEP2
 from ..observables.low_energy import SHIFT_NORMALISED
 from ..observables.registry import predict_entries
-from .gaussian import LinearGaussianProblem
+from .gaussian import LinearGaussianProblem, profile_chi2_batch, profiled_nuisances_batch
 from .residuals import ExperimentalResiduals, experimental_residuals
 
 __all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL", "POLE_OBSERVABLES"]
@@ -276,30 +275,23 @@ class PrecisionLikelihood:
             nuisance_sigmas=(ALPHA_REL_SIGMA, None),
         )
 
+    @cached_property
+    def _profile_problem(self) -> LinearGaussianProblem:
+        """The signal-free problem whose exact generalised-least-squares profile (``gaussian``) both
+        :meth:`chi2_profiled` and :meth:`profile_sm_parameters` use (one implementation of the fit)."""
+        return self.base_problem()
+
     def chi2_profiled(self, delta_th: np.ndarray) -> np.ndarray:
         """chi^2 of Eq. 17 over all entries, profiled over (alpha, sin^2 theta_W) linearly, shape (N,).
 
         ``delta_th`` (N, n) is the exact residual at p0 (NaN treated as 0); the SM-parameter response
-        is linear over the profiled range (a test checks the profile against iminuit).
+        is linear over the profiled range (a test checks the profile against iminuit). This is the
+        profiled -2 ln L of :func:`~kinmix_stats.likelihood.gaussian.profile_chi2_batch` at mu = 1.
         """
         delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
-        chol, tw, a_inv, prior = self._gls
-        rw = solve_triangular(chol, (self.residuals.observed[None, :] - delta_th).T, lower=True)  # (n, N)
-        theta = a_inv @ (tw.T @ rw)  # (2, N)
-        res = rw - tw @ theta
-        return np.sum(res**2, axis=0) + np.sum(prior[:, None] * theta**2, axis=0)
-
-    @cached_property
-    def _gls(self):
-        chol = np.linalg.cholesky(self.residuals.covariance)
-        tw = solve_triangular(chol, self._ref.templates.T, lower=True)
-        prior = np.array([1.0 / ALPHA_REL_SIGMA**2, 0.0])
-        a_inv = np.linalg.inv(tw.T @ tw + np.diag(prior))
-        return chol, tw, a_inv, prior
+        return profile_chi2_batch(self._profile_problem, delta_th, 1.0)
 
     def profile_sm_parameters(self, delta_th: np.ndarray) -> np.ndarray:
         """Best-fit (delta alpha/alpha, delta sin^2 theta_W) for residuals ``delta_th`` (N, n) -> (N, 2)."""
         delta_th = np.nan_to_num(np.atleast_2d(delta_th), nan=0.0)
-        chol, tw, a_inv, _ = self._gls
-        rw = solve_triangular(chol, (self.residuals.observed[None, :] - delta_th).T, lower=True)
-        return (a_inv @ (tw.T @ rw)).T
+        return profiled_nuisances_batch(self._profile_problem, delta_th, 1.0)

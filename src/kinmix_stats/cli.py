@@ -348,14 +348,11 @@ def _report_lhc_coefficients(spec, g_z: float, mass: float, width) -> None:
     """PDG Z' review Eq. 8: c_u, c_d of the physical Z' (with mixing and dark width) for the CMS c_u-c_d plane."""
     import numpy as np
 
-    model = spec.factory()(np.array([mass]), g_z, width, None)
-    br = float(np.ravel(model.branching_ratio("Zp", "e"))[0])
-    c = {}
-    for q in ("u", "d"):
-        gl, gr = (float(np.ravel(x)[0]) for x in model.chiral_couplings("Zp", q))
-        c[q] = (gl**2 + gr**2) * br
-    click.echo(f"LHC (PDG Z' review Eq. 8, f = e or mu) at g_z = {g_z:.5g}: c_u = {c['u']:.4g}, c_d = {c['d']:.4g}, "
-               f"B(Z' -> e+e-) = {br:.4g}, Gamma_Z' = {float(np.ravel(model.total_width('Zp'))[0]):.4g} GeV")
+    from .zprime_limits import lhc_coefficients_of
+
+    c = lhc_coefficients_of(spec.factory()(np.array([mass]), g_z, width, None))
+    click.echo(f"LHC (PDG Z' review Eq. 8, f = e or mu) at g_z = {g_z:.5g}: c_u = {c['c_u']:.4g}, c_d = {c['c_d']:.4g}, "
+               f"B(Z' -> e+e-) = {c['br_ee']:.4g}, Gamma_Z' = {c['total_width_gev']:.4g} GeV")
 
 
 def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool, encoding: str = "whitened",

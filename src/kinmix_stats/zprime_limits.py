@@ -85,6 +85,7 @@ __all__ = [
     "mass_limits",
     "coupling_limits",
     "lhc_coefficients",
+    "lhc_coefficients_of",
     "zprime_limits",
 ]
 
@@ -298,6 +299,14 @@ def lhc_coefficients(
             f"no Z'-like state of mass {mass!r} GeV for model {model_name!r} with this mixing "
             f"(epsilon={epsilon!r}, delta_m2={delta_m2!r}, tan_beta={tan_beta!r}); see model.zprime_window"
         )
+    return lhc_coefficients_of(model)
+
+
+def lhc_coefficients_of(model: ZPrime) -> dict[str, float]:
+    """PDG Eq. 8 for the (first) physical Z' of a built ``model``: ``c_u``, ``c_d``, ``br_ee``, ``total_width_gev``.
+
+    c_q = [(g_L^q)^2 + (g_R^q)^2] B(Z' -> e+e-) with the chiral couplings of the mass eigenstate.
+    """
     br = float(np.asarray(model.branching_ratio("Zp", "e")).reshape(-1)[0])
     out = {}
     for q in ("u", "d"):

@@ -1,14 +1,21 @@
 """Atomic file output: write a temporary file in the destination directory, fsync it, ``os.replace`` it.
 
-A reader never sees a half-written output: either the old file (or none) or the complete new one.
-If anything raises while the content is produced or written, the temporary file is removed and the
-destination is left untouched. The final file gets the permissions of the file it replaces, or
-``0o666 & ~umask`` for a new file (``mkstemp`` would otherwise leave it at ``0o600``).
+The one implementation every writer of the package uses (curves, plots, checkpoints, pyhf patchsets,
+the CMS recast). A reader never sees a half-written output: either the old file (or none) or the
+complete new one. If anything raises while the content is produced or written, the temporary file is
+removed and the destination is left untouched. The final file gets the permissions of the file it
+replaces, or ``0o666 & ~umask`` for a new file (``mkstemp`` would otherwise leave it at ``0o600``).
+
+* :func:`atomic_open` / :func:`atomic_write_text` / ``_bytes`` / ``_json``: one file.
+* :func:`atomic_group`: several files of one directory that appear together or not at all
+  (e.g. ``bkgonly.json`` + ``patchset.json`` + sidecars).
+* :class:`MemoryFile`: an in-memory binary sink for writers that close their output (uproot).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
@@ -16,7 +23,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "check_output_dir"]
+__all__ = [
+    "AtomicGroup",
+    "MemoryFile",
+    "atomic_group",
+    "atomic_open",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "check_output_dir",
+]
 
 
 def check_output_dir(path: str | os.PathLike[str], *, is_dir: bool = False) -> Path:
@@ -56,15 +72,10 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-@contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str = "utf-8") -> Iterator[IO[Any]]:
-    """Context manager yielding a file object whose content replaces ``path`` only on clean exit.
-
-    ``mode`` is ``"w"`` (text, ``encoding``, ``"\\n"`` newlines) or ``"wb"`` (bytes).
-    """
+def _temp_for(dest: Path, mode: str, encoding: str) -> tuple[Path, IO[Any]]:
+    """Open a temporary file next to ``dest`` with the permissions ``dest`` will have."""
     if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
-    dest = check_output_dir(path)
+        raise ValueError(f"atomic file mode must be 'w' or 'wb', got {mode!r}")
     parent = dest.parent if str(dest.parent) else Path()
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent)
@@ -76,20 +87,118 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
         mode_bits = (dest.stat().st_mode & 0o7777) if dest.exists() else (0o666 & ~_umask())
         with contextlib.suppress(OSError, AttributeError):
             os.fchmod(fd, mode_bits)
-        if mode == "wb":
-            fh: IO[Any] = os.fdopen(fd, "wb")
-        else:
-            fh = os.fdopen(fd, "w", encoding=encoding, newline="\n")
+        fh: IO[Any] = os.fdopen(fd, "wb") if mode == "wb" else os.fdopen(fd, "w", encoding=encoding, newline="\n")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, fh
+
+
+def _sync_close(fh: IO[Any]) -> None:
+    if not fh.closed:
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """Context manager yielding a file object whose content replaces ``path`` only on clean exit.
+
+    ``mode`` is ``"w"`` (text, ``encoding``, ``"\\n"`` newlines) or ``"wb"`` (bytes).
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
+    dest = check_output_dir(path)
+    tmp, fh = _temp_for(dest, mode, encoding)
+    try:
         with fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+            _sync_close(fh)
         tmp.replace(dest)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(parent)
+    _fsync_dir(dest.parent if str(dest.parent) else Path())
+
+
+class AtomicGroup:
+    """Files staged by :func:`atomic_group`; :meth:`open` returns the (temporary) file to write."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._staged: dict[Path, tuple[Path, IO[Any]]] = {}
+
+    def open(self, name: str, mode: str = "w", *, encoding: str = "utf-8") -> IO[Any]:
+        """Temporary file for ``directory/name``; it replaces the target when the group commits."""
+        dest = self.directory / name
+        if dest in self._staged:
+            raise ValueError(f"{str(dest)!r} is already part of this atomic group")
+        if dest.is_dir():
+            raise IsADirectoryError(f"cannot write {str(dest)!r}: it is an existing directory")
+        tmp, fh = _temp_for(dest, mode, encoding)
+        self._staged[dest] = (tmp, fh)
+        return fh
+
+    def write_text(self, name: str, text: str) -> None:
+        self.open(name).write(text)
+
+    def _commit(self) -> None:
+        for _, fh in self._staged.values():
+            _sync_close(fh)
+        for dest, (tmp, _) in self._staged.items():
+            tmp.replace(dest)
+        _fsync_dir(self.directory)
+
+    def _abort(self) -> None:
+        for tmp, fh in self._staged.values():
+            with contextlib.suppress(OSError):
+                fh.close()
+            tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_group(directory: str | os.PathLike[str]) -> Iterator[AtomicGroup]:
+    """Stage several files of ``directory`` (created with its parents if missing) that replace their targets together.
+
+    On clean exit every staged file is fsynced and renamed over its target, then the directory is
+    fsynced; if anything raises, every temporary file is removed and no target is touched. (The renames
+    themselves are one ``os.replace`` each: a crash between two of them can leave a mix of old and new
+    files, never a partial one.)
+    """
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"cannot write into {str(out)!r}: a file of that name exists")
+    out.mkdir(parents=True, exist_ok=True)
+    group = AtomicGroup(out)
+    try:
+        yield group
+    except BaseException:
+        group._abort()
+        raise
+    try:
+        group._commit()
+    except BaseException:
+        group._abort()
+        raise
+
+
+class MemoryFile(io.BytesIO):
+    """In-memory binary file named ``name`` that stays readable after ``close()``.
+
+    For writers that close their sink (uproot records ``name`` in the ROOT file and closes it at the end);
+    write the bytes with :func:`atomic_write_bytes` afterwards.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def close(self) -> None:  # keep the buffer readable
+        pass
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], None]) -> Path:

@@ -6,10 +6,10 @@ metadata carries the sha256 ``pyhf digest`` of the background-only workspace, th
 ``labels`` naming the hypothesis coordinates and one patch per hypothesis. Patches are streamed
 to a temporary file as they are produced (compact JSON, one patch per line), so memory does not grow
 with their number; the background-only workspace and the first patch are validated with pyhf, every
-patch's label, values and operation paths are checked. Files are written atomically (temporary file in
-the target directory, ``fsync``, ``os.replace``): a failure leaves no partial file behind.
-The two renames are not one transaction; if the second fails, :func:`load_and_verify` detects
-the digest mismatch.
+patch's label, values and operation paths are checked. The files are written as one
+:func:`~kinmix_stats.io.atomic.atomic_group` (temporary files in the target directory, ``fsync``,
+``os.replace``): a failure leaves no partial file behind. The renames are not one transaction; if one
+fails, :func:`load_and_verify` detects the digest mismatch.
 
 ``pyhf patchset verify``, ``pyhf patchset extract --name LABEL`` and
 ``pyhf cls bkgonly.json -p patch.json`` read the output (tested in
@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ from typing import Any
 import jsonpatch
 import pyhf
 from pyhf.patchset import PatchSet
+
+from ..io.atomic import atomic_group
 
 __all__ = ["export_workspaces", "load_and_verify", "BKG_ONLY_FILE", "PATCHSET_FILE"]
 
@@ -48,39 +49,6 @@ def _json_value(v: Any) -> Any:
     if not math.isfinite(f):
         raise ValueError(f"patch values must be finite, got {v!r}")
     return f
-
-
-def _atomic_write_json(obj: Any, path: Path) -> Path:
-    """Serialise ``obj`` to a temp file next to ``path`` and fsync it; return the temp path."""
-    return _atomic_write_text(json.dumps(obj, indent=1, sort_keys=False, allow_nan=False) + "\n", path)
-
-
-def _atomic_write_text(text: str, path: Path) -> Path:
-    """Write ``text`` to a temp file next to ``path`` and fsync it; return the temp path."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; exported files are meant to be shared
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_patch(entry: Any, keys: list[str] | None, seen: set[str]) -> tuple[dict[str, Any], list[str]]:
@@ -174,62 +142,48 @@ def export_workspaces(
     n_channels = len(workspace["channels"])
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    targets = [out / BKG_ONLY_FILE, out / PATCHSET_FILE] + [out / name for name in side]
-    temps: list[Path] = []
-    try:
-        temps.append(_atomic_write_json(dict(workspace), targets[0]))
-        fd, tmp = tempfile.mkstemp(prefix=f".{PATCHSET_FILE}.", suffix=".tmp", dir=out)
-        temps.append(Path(tmp))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            keys: list[str] | None = None
-            seen: set[str] = set()
-            count = 0
-            metadata: dict[str, Any] | None = None
-            for entry in patches:
-                spec, these = _check_patch(entry, keys, seen)
-                for op in spec["patch"]:
-                    path = op.get("path", "") if isinstance(op, Mapping) else ""
-                    parts = path.split("/")
-                    if len(parts) < 3 or parts[1] != "channels" or not parts[2].isdigit() or int(parts[2]) >= n_channels:
-                        raise ValueError(f"patchset failed pyhf validation: patch {spec['metadata']['name']!r}: operation path {path!r} is not a /channels/<i>/... path of this workspace")
-                if keys is None:
-                    keys = these
-                    metadata = dict(extra_metadata or {})
-                    metadata.update({
-                        "description": description,
-                        "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
-                        "labels": keys,
-                        "references": refs,
-                    })
-                    try:
-                        first = PatchSet({"metadata": metadata, "patches": [spec], "version": "1.0.0"})
-                        pyhf.Workspace(first.patches[0].apply(workspace))
-                    except Exception as err:
-                        raise ValueError(f"patchset failed pyhf validation: {err}") from err
-                    fh.write('{"metadata":' + _dumps(metadata) + ',\n"patches":[\n')
-                elif validate_patches:
-                    try:
-                        pyhf.Workspace(jsonpatch.apply_patch(dict(workspace), spec["patch"]))
-                    except Exception as err:
-                        raise ValueError(f"patch {spec['metadata']['name']!r} failed pyhf validation: {err}") from err
-                fh.write((",\n" if count else "") + _dumps(spec))
-                count += 1
-            if not count:
-                raise ValueError("patches must contain at least one (label, values, ops) entry")
-            fh.write('\n],\n"version":"1.0.0"}\n')
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+    with atomic_group(out) as group:  # all files appear together, or none (a failure leaves no partial file)
+        group.write_text(BKG_ONLY_FILE, json.dumps(dict(workspace), indent=1, sort_keys=False, allow_nan=False) + "\n")
+        fh = group.open(PATCHSET_FILE)
+        keys: list[str] | None = None
+        seen: set[str] = set()
+        count = 0
+        metadata: dict[str, Any] | None = None
+        for entry in patches:
+            spec, these = _check_patch(entry, keys, seen)
+            for op in spec["patch"]:
+                path = op.get("path", "") if isinstance(op, Mapping) else ""
+                parts = path.split("/")
+                if len(parts) < 3 or parts[1] != "channels" or not parts[2].isdigit() or int(parts[2]) >= n_channels:
+                    raise ValueError(f"patchset failed pyhf validation: patch {spec['metadata']['name']!r}: operation path {path!r} is not a /channels/<i>/... path of this workspace")
+            if keys is None:
+                keys = these
+                metadata = dict(extra_metadata or {})
+                metadata.update({
+                    "description": description,
+                    "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
+                    "labels": keys,
+                    "references": refs,
+                })
+                try:
+                    first = PatchSet({"metadata": metadata, "patches": [spec], "version": "1.0.0"})
+                    pyhf.Workspace(first.patches[0].apply(workspace))
+                except Exception as err:
+                    raise ValueError(f"patchset failed pyhf validation: {err}") from err
+                fh.write('{"metadata":' + _dumps(metadata) + ',\n"patches":[\n')
+            elif validate_patches:
+                try:
+                    pyhf.Workspace(jsonpatch.apply_patch(dict(workspace), spec["patch"]))
+                except Exception as err:
+                    raise ValueError(f"patch {spec['metadata']['name']!r} failed pyhf validation: {err}") from err
+            fh.write((",\n" if count else "") + _dumps(spec))
+            count += 1
+        if not count:
+            raise ValueError("patches must contain at least one (label, values, ops) entry")
+        fh.write('\n],\n"version":"1.0.0"}\n')
         for name, text in side.items():
-            temps.append(_atomic_write_text(text, out / name))
-        for tmp_path, target in zip(temps, targets):
-            os.replace(tmp_path, target)
-        _fsync_dir(out)
-    finally:
-        for tmp_path in temps:
-            tmp_path.unlink(missing_ok=True)
-    return targets[0], targets[1]
+            group.write_text(name, text)
+    return out / BKG_ONLY_FILE, out / PATCHSET_FILE
 
 
 def load_and_verify(out_dir: str | os.PathLike[str]) -> tuple[pyhf.Workspace, PatchSet]:

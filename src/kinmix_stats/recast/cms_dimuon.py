@@ -54,7 +54,7 @@ from .._checks import check_in_range
 from .._optional import optional_dependency
 from ..external_limits import DARKCAST_SENTINEL, external_limit_info, load_external_limit
 from ..inputs.sm import SMParameters
-from ..io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..io.atomic import MemoryFile, atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..model import DarkPhoton, DiracDarkMatter, NoZPrimeStateError
 from ..model.conventions import epsilon_from_epsilon_gamma
 from .drell_yan import DrellYan, bosons_from_model, check_resolution, smearing_matrix, trapezoid_weights, true_mass_grid
@@ -492,16 +492,11 @@ def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, al
                 binned(pm, pm.signal_true(float(relaxed[i, k]), a, m_chi), edges), f"A' signal, alpha_D={a:g}, eps={relaxed[i, k]:.4g}"
             )
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with uproot.recreate(tmp) as f:
-            for name, obj in objects.items():
-                f[name] = obj
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    buffer = MemoryFile(path.name)  # built in memory, then written atomically (no partial file on failure)
+    with uproot.recreate(buffer) as f:
+        for name, obj in objects.items():
+            f[name] = obj
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms: CMSLimit, resolution: float) -> dict:

@@ -35,7 +35,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from .schema import DATASET_SCHEMA, OBSERVABLES
+from .schema import CATALOGUE_UNITS, DATASET_SCHEMA, OBSERVABLES
 
 __all__ = [
     "CatalogueError",
@@ -356,8 +356,9 @@ def _check_measurements(label: str, doc: dict[str, Any]) -> None:
                 _finite(label, entry, f"kinematics.{k}", v)
         if "cos_min" in kin and not kin["cos_min"] < kin["cos_max"]:
             raise _error(label, entry, "kinematics.cos_min", f"cos_min {kin['cos_min']} >= cos_max {kin['cos_max']}")
-        if m["unit"] not in spec.units:
-            raise _error(label, entry, "unit", f"unit {m['unit']!r} not allowed for {spec.name!r}; allowed {list(spec.units)}")
+        units = CATALOGUE_UNITS[spec.name]
+        if m["unit"] not in units:
+            raise _error(label, entry, "unit", f"unit {m['unit']!r} not allowed for {spec.name!r}; allowed {list(units)}")
         if m["unit"] == "ratio_to_SM" and m["sm"] != 1.0:
             raise _error(label, entry, "sm", f"values stored as ratio_to_SM need sm = 1, got {m['sm']!r}")
         for j, e in enumerate(m.get("energy_range") or ()):

@@ -7,66 +7,37 @@ semi-definite, kinematics matching the observable).
 
 Observable registry
 -------------------
-``OBSERVABLES`` maps each observable name used in the data files to its unit(s) and the exact set of
-kinematics keys. It is the data-side half of the contract with the ``observables`` layer (whose
-registry maps the same names to prediction functions). Units: ``"1"`` = dimensionless,
-``"ratio_to_SM"`` = value and uncertainties are relative to the SM prediction quoted by the
+``OBSERVABLES`` is the ``observables`` layer's registry itself (one :class:`ObservableSpec` per name with
+its kinematics keys and prediction function), so a data file can name exactly the observables the
+package predicts. ``CATALOGUE_UNITS`` lists the units a file may store each one in: ``"1"`` =
+dimensionless, ``"ratio_to_SM"`` = value and uncertainties are relative to the SM prediction quoted by the
 experiment (then ``sm`` is 1).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ObservableSpec", "OBSERVABLES", "FINAL_STATES", "DATASET_SCHEMA"]
+from ..observables.registry import REGISTRY, ObservableSpec
+
+__all__ = ["CATALOGUE_UNITS", "DATASET_SCHEMA", "FINAL_STATES", "OBSERVABLES", "ObservableSpec"]
 
 
-@dataclass(frozen=True)
-class ObservableSpec:
-    """Registry entry: accepted units and the exact kinematics keys of one observable."""
+OBSERVABLES: Mapping[str, ObservableSpec] = REGISTRY
+"""Observable name -> :class:`~kinmix_stats.observables.registry.ObservableSpec`: the one registry (names,
+kinematics keys, units, prediction functions) shared by the data files and the ``observables`` layer."""
 
-    name: str
-    units: tuple[str, ...]
-    kinematics: tuple[str, ...] = ()
-    description: str = ""
-
-
-def _spec(name: str, units: tuple[str, ...], kin: tuple[str, ...] = (), desc: str = "") -> ObservableSpec:
-    return ObservableSpec(name, units, kin, desc)
-
-
-_LIST = [
-    _spec("mZ", ("GeV",), desc="Z-boson mass"),
-    _spec("mW", ("GeV",), desc="W-boson mass"),
-    _spec("GammaZ", ("GeV",), desc="total Z width"),
-    _spec("sigma_had0", ("nb",), desc="hadronic pole cross section"),
-    _spec("R_e", ("1",), desc="Gamma_had / Gamma_ee"),
-    _spec("R_mu", ("1",), desc="Gamma_had / Gamma_mumu"),
-    _spec("R_tau", ("1",), desc="Gamma_had / Gamma_tautau"),
-    _spec("AFB0_e", ("1",), desc="pole forward-backward asymmetry, e"),
-    _spec("AFB0_mu", ("1",), desc="pole forward-backward asymmetry, mu"),
-    _spec("AFB0_tau", ("1",), desc="pole forward-backward asymmetry, tau"),
-    _spec("AFB0_b", ("1",), desc="pole forward-backward asymmetry, b"),
-    _spec("AFB0_c", ("1",), desc="pole forward-backward asymmetry, c"),
-    _spec("R_b", ("1",), desc="Gamma_bb / Gamma_had"),
-    _spec("R_c", ("1",), desc="Gamma_cc / Gamma_had"),
-    _spec("A_e", ("1",), desc="asymmetry parameter A_e"),
-    _spec("A_mu", ("1",), desc="asymmetry parameter A_mu"),
-    _spec("A_tau", ("1",), desc="asymmetry parameter A_tau"),
-    _spec("A_b", ("1",), desc="asymmetry parameter A_b"),
-    _spec("A_c", ("1",), desc="asymmetry parameter A_c"),
-    _spec("sigma_ee_ff", ("pb", "ratio_to_SM"), ("sqrt_s", "final_state"), "e+e- -> f fbar total cross section"),
-    _spec("AFB_ee_ff", ("1",), ("sqrt_s", "final_state"), "e+e- -> f fbar forward-backward asymmetry"),
-    _spec("dsigma_bhabha", ("ratio_to_SM",), ("sqrt_s", "cos_min", "cos_max"),
-          "bin-integrated differential Bhabha cross section, stored as ratio to SM"),
-    _spec("R_ratio", ("1",), ("sqrt_s",), "sigma(e+e- -> hadrons) / sigma_pointlike(mumu)"),
-    _spec("Q_W", ("1",), ("Z", "N", "Q2"),
-          "weak charge of a nucleus (Z protons, N neutrons) at momentum transfer Q2 (GeV^2)"),
-]
-
-OBSERVABLES: dict[str, ObservableSpec] = {s.name: s for s in _LIST}
-"""Observable name -> :class:`ObservableSpec` (the names the likelihood layer relies on)."""
+#: Units a data file may store an observable in, where they differ from its prediction unit
+#: (``ratio_to_SM``: value and uncertainties relative to the SM prediction quoted by the experiment).
+_STORED_UNITS: dict[str, tuple[str, ...]] = {
+    "sigma_ee_ff": ("pb", "ratio_to_SM"),
+    "dsigma_bhabha": ("ratio_to_SM",),
+}
+CATALOGUE_UNITS: dict[str, tuple[str, ...]] = {
+    name: _STORED_UNITS.get(name, (spec.unit or "1",)) for name, spec in REGISTRY.items()
+}
+"""Observable name -> units accepted in a data file (``"1"`` = dimensionless)."""
 
 FINAL_STATES: tuple[str, ...] = ("mu", "tau", "had")
 """Allowed ``final_state`` values of ``sigma_ee_ff`` / ``AFB_ee_ff``."""
@@ -115,7 +86,7 @@ _MEASUREMENT: dict[str, Any] = {
         "syst": _NONNEG,
         "sm": {"anyOf": [_NUMBER, {"type": "null"}]},
         "sm_source": {"type": "string", "minLength": 1},
-        "unit": {"type": "string", "enum": sorted({u for s in _LIST for u in s.units})},
+        "unit": {"type": "string", "enum": sorted({u for units in CATALOGUE_UNITS.values() for u in units})},
         "source": _SOURCE_ENTRY,
         "note": {"type": "string"},
         "variant": {"type": "string", "minLength": 1},

@@ -1,6 +1,6 @@
 """Published dark-photon limit curves to overlay on our exclusion plots, each with its provenance.
 
-Two sources (see ``/work/shared/data/limits/README.md``):
+Two sources (licences and digitisation in ``kinmix_stats/data/external_limits/README.md``):
 
 * **Darkcast** ``.lmt`` files (GPL-2.0-or-later): *not* shipped. They are read from a directory given
   as ``directory=``, else ``$KINMIX_EXTERNAL_LIMITS``, else ``<repo root>/../shared/data/limits`` if it

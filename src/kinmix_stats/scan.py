@@ -255,7 +255,7 @@ def default_mass_grid(
 
 def default_model_mass_grid(*, likelihood: PrecisionLikelihood | None = None, refine: bool = True) -> np.ndarray:
     """Default masses of a Z'-model scan: 150 log-spaced from 10 GeV to 5 TeV, refined as
-    :func:`default_mass_grid` (measured energies, m_Z0 neighbourhood); 474 masses with the full catalogue.
+    :func:`default_mass_grid` (measured energies, m_Z0 neighbourhood).
 
     The top reaches deep into the contact-interaction regime of LEP-II (sqrt(s) <= 209 GeV), where
     g_z95 grows like M (PDG Z' review Eq. 6) and reaches g_z ~ 1 at a few TeV for the E6 models.

@@ -1,7 +1,7 @@
 """Mass and coupling limits on the named Z' models of the PDG review (issue "General Z' models").
 
-Source: M.-C. Chen, B. A. Dobrescu, S. Willocq, "Z'-boson searches", PDG review (rev. Jan. 2016;
-seed 004): Table 1 (charge families), Eq. 8 (c_u, c_d), Table 2 (mass limits).
+Source: M.-C. Chen, B. A. Dobrescu, S. Willocq, "Z'-boson searches", PDG review (rev. Jan. 2016):
+Table 1 (charge families), Eq. 8 (c_u, c_d), Table 2 (mass limits).
 
 Gauge couplings
 ---------------

@@ -14,7 +14,7 @@ and the muon-decay value (the radiative correction Delta r) cancels.
 Default values and their sources
 --------------------------------
 * alpha(m_Z) MS-bar = 1/127.951 +- 0.009 : PDG 2023 electroweak review (Sec. 10), as quoted in
-  flavio 2.7.1 ``parameters_uncorrelated.yml``; see ``shared/data/sm_inputs_pdg.yaml``.
+  flavio 2.7.1 ``parameters_uncorrelated.yml``.
 * sin^2 theta_W(m_Z) MS-bar = 0.23121 +- 0.00004 : PDG 2023 review, via flavio 2.7.1 (same file).
 * m_Z = 91.1880 +- 0.0020 GeV : PDG 2024, pdgid S044M (``pdg`` package 0.1.4).
 * G_F (muon decay) = 1.1663787e-5 GeV^-2 : CODATA 2022 / PDG 2024 physical constants.

@@ -1,8 +1,8 @@
 """95% CL upper limits on eps from the precision likelihood: CLs (pyhf-compatible linear Gaussian
 model, re-linearised) and the chi^2 of Hook, Izaguirre, Wacker (arXiv:1006.0973 Eqs. 17-19).
 
-CLs (DESIGN.md, "Statistics")
------------------------------
+CLs (README, "Statistics")
+--------------------------
 The signal sample is delta_th at a reference eps_ref with POI mu = eps^2/eps_ref^2 (the leading
 effect is proportional to eps^2). The model is exactly linear in mu only at mu = 0 and mu = 1, so the
 limit is re-linearised: eps_ref <- eps95 = eps_ref sqrt(mu95) until eps95 changes by less than

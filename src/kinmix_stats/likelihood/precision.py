@@ -4,14 +4,14 @@
 the experimental residuals (:mod:`.residuals`) and the responses of every residual to the SM
 parameters, and then turns a hypothesis (model family, mass, width, eps) into theory residuals
 (exact, non-linear) or into a :class:`~kinmix_stats.likelihood.gaussian.LinearGaussianProblem`
-(signal = delta_th at eps_ref, POI mu = eps^2/eps_ref^2, DESIGN.md "Statistics").
+(signal = delta_th at eps_ref, POI mu = eps^2/eps_ref^2, README "Statistics").
 
 Nuisance parameters
 -------------------
 * ``alpha_em``: relative shift of alpha(m_Z), delta alpha / alpha, Gaussian-constrained by the
   external determination alpha(m_Z)^-1 = 127.951 +- 0.009 (PDG 2023 EW review, via flavio; see
   :class:`kinmix_stats.inputs.PDG`), i.e. sigma = 7.0e-5. This constraint is what gives the fit power
-  at low m_Z' (DESIGN.md, "Why the low-mass bound exists at all"). Caveat: for m_Z' below the
+  at low m_Z'. Caveat: for m_Z' below the
   energies of the e+e- -> hadrons data that determine Delta alpha_had (a few GeV), that determination
   would itself see the Z'; we do not model this, so limits below ~5 GeV assume an unaffected alpha(m_Z).
 * ``sin2_theta_w``: absolute shift of sin^2 theta_W, unconstrained.

@@ -1,7 +1,7 @@
 """U(1)' charges of the SM fermions: the generation-independent families of the PDG Z' review.
 
 Source: M.-C. Chen, B. A. Dobrescu, S. Willocq, "Z'-boson searches", PDG review (rev. Jan. 2016),
-Table 1 (seed 004). Charges are given for the left-handed doublets Q = (u_L, d_L), L = (nu_L, e_L)
+Table 1. Charges are given for the left-handed doublets Q = (u_L, d_L), L = (nu_L, e_L)
 and the right-handed singlets u_R, d_R, e_R, with a free rational parameter x:
 
 =========  ======  =========  ===========  ===========

@@ -35,7 +35,7 @@ written as [[M_Z^2, Delta^2], [Delta^2, M_Z'^2]] with Delta^2 a sum over Higgs f
 couplings) x t_3i x Q'_i x vev_i^2 and tan(2 theta) = 2 Delta^2 / (M_Z'^2 - M_Z^2), with the
 ``search`` tool of this project's environment (docs, pages and code corpora); its text was not
 available there, so we cannot quote the equation number, its vev normalisation or its sign
-convention, and do not claim a match. What the PDG Z' review (seed 004) states and this module
+convention, and do not claim a match. What the PDG Z' review states and this module
 reproduces: the mass mixing is a term dM^2 Z~ Z~' with the combination Z~ that couples like the SM Z
 (text above its Eq. 2); B-xL "allow[s] all SM Yukawa couplings to a Higgs doublet which is neutral
 under U(1)_B-xL, so that there is no tree-level Z~-Z~' mixing"; 10+x5bar "leads to Z~-Z~' mass

@@ -1,7 +1,7 @@
 r"""Recast of the CMS dimuon dark-photon limits for a broad dark photon that decays to Dirac dark matter.
 
 Method: J. R. Felix, A. W. Thomas, X. G. Wang et al., "Relaxing constraints on a broad dark photon",
-arXiv:2505.03241 (seed 003; its equations were lost in extraction and are re-derived here),
+arXiv:2505.03241 (its equations are re-derived here),
 formalism of Kribs, McKeen, Raj, arXiv:2007.15655 (exact kinetic-mixing diagonalisation, provided by
 :class:`kinmix_stats.model.DarkPhoton`).
 

@@ -137,3 +137,21 @@ def test_public_functions_named_like_their_submodule_stay_functions():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True"] * 4
+
+
+def test_readme_layout_names_every_folder_and_top_level_module():
+    """The README 'Layout' block lists every sub-package and top-level module of src, and nothing that is gone."""
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "README.md").read_text()
+    block = text[text.index("## Layout"):].split("```")[1]
+    pkg = repo / "src" / "kinmix_stats"
+    folders = {p.name for p in pkg.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    modules = {p.name for p in pkg.glob("*.py") if p.name != "__init__.py"}
+    named = set(re.findall(r"([A-Za-z_]+)/", block)) | set(re.findall(r"\b([A-Za-z_]+\.py)\b", block))
+    assert folders <= named, f"README Layout misses folders {sorted(folders - named)}"
+    assert modules <= named, f"README Layout misses modules {sorted(modules - named)}"
+    for name in re.findall(r"\b([a-z_]+\.py)\b", block):  # every file named exists somewhere in the package
+        assert list(pkg.rglob(name)), f"README Layout names {name}, which is not in src/kinmix_stats"

@@ -15,7 +15,7 @@ __all__ = ["EXTRAS", "MissingDependencyError", "optional_dependency"]
 
 #: extra name -> (top-level modules it provides, what it is for)
 EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
-    "root": (("uproot", "hist"), "ROOT output (uproot, hist)"),
+    "root": (("uproot", "hist", "awkward"), "ROOT output (uproot, hist)"),
     "hepdata": (("hepdata_lib",), "HEPData submission (hepdata-lib)"),
     "plot": (("matplotlib", "mplhep"), "figures (matplotlib, mplhep)"),
     "dask": (("dask", "distributed"), "parallel scans (Dask distributed)"),

@@ -137,14 +137,3 @@ def fixed_uuid():
     import uuid
 
     return uuid.UUID(int=0)
-
-
-class NamedBytesIO(io.BytesIO):
-    """In-memory file for uproot; kept open when uproot closes it so the bytes can be read."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-
-    def close(self) -> None:  # uproot closes its sink; keep the buffer readable
-        pass

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import optional_dependency
 from ..results import LimitCurve
 from ._common import GZ_DEFINITION, METHOD, SYMBOL, chdir, check_curves, definition, deterministic_tarball
 from .atomic import atomic_write_bytes, check_output_dir
@@ -132,7 +133,8 @@ def _value(v: float) -> float | str:
 
 
 def _table(curve: LimitCurve, reaction: str | None) -> Any:
-    from hepdata_lib import Table, Uncertainty, Variable
+    with optional_dependency("hepdata"):
+        from hepdata_lib import Table, Uncertainty, Variable
 
     gz = curve.coupling == "g_z"
     symbol = SYMBOL[curve.coupling]
@@ -258,7 +260,8 @@ def write_hepdata(
     and renamed over it (readers see the old or the new submission, never a mix); the archive is then
     written atomically. Returns ``out_dir``.
     """
-    from hepdata_lib import Submission
+    with optional_dependency("hepdata"):
+        from hepdata_lib import Submission
 
     items = check_curves(curves, "write_hepdata")
     out = Path(out_dir)

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._optional import optional_dependency
 from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve, output_columns
-from ._common import GZ_DEFINITION, METHOD, NamedBytesIO, check_curves, definition, fixed_root_clock, fixed_uuid
-from .atomic import atomic_write_bytes, check_output_dir
+from ._common import GZ_DEFINITION, METHOD, check_curves, definition, fixed_root_clock, fixed_uuid
+from .atomic import MemoryFile, atomic_write_bytes, check_output_dir
 
 __all__ = ["write_root", "read_root", "MASS_TITLE", "BANDS"]
 
@@ -74,8 +75,9 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
 
     Width names must match ``[A-Za-z0-9_.+-]+`` (they become directory names).
     """
-    import awkward as ak
-    import uproot
+    with optional_dependency("root"):
+        import awkward as ak
+        import uproot
 
     items = check_curves(curves, "write_root")
     for c in items:
@@ -84,7 +86,7 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
     dest = check_output_dir(path)
     # Built in memory (the file records its own name, so a random temp-file name would make the
     # output differ between runs), with a fixed clock and UUID, then written atomically.
-    buffer = NamedBytesIO(dest.name)
+    buffer = MemoryFile(dest.name)
     with fixed_root_clock(), uproot.recreate(buffer, uuid_function=fixed_uuid) as f:
         for c in items:
             w = c.width
@@ -119,7 +121,8 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
 
 def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:
     """Read one width back from a file written by :func:`write_root`."""
-    import uproot
+    with optional_dependency("root"):
+        import uproot
 
     p = Path(path)
     if not p.is_file():

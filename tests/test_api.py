@@ -155,3 +155,32 @@ def test_readme_layout_names_every_folder_and_top_level_module():
     assert modules <= named, f"README Layout misses modules {sorted(modules - named)}"
     for name in re.findall(r"\b([a-z_]+\.py)\b", block):  # every file named exists somewhere in the package
         assert list(pkg.rglob(name)), f"README Layout names {name}, which is not in src/kinmix_stats"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("narrow", "narrow"), (" wide ", "wide"), ("0.5", 0.5), ("dirac:0.1:5", ("dirac", 0.1, 5.0))],
+)
+def test_one_width_parser_for_api_and_cli(text, expected):
+    from kinmix_stats.model import DiracDarkMatter
+    from kinmix_stats.model.dark_sector import parse_width
+
+    got = parse_width(text)
+    if isinstance(expected, tuple):
+        assert isinstance(got, DiracDarkMatter) and (got.alpha_d, got.m_chi) == expected[1:]
+    else:
+        assert got == expected
+    dp = km.DarkPhoton(50.0, 0.01, width=text)  # the model accepts the same text
+    assert float(dp.total_width("Zp")) > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("medium", "unknown width 'medium'; accepted: 'narrow', 'wide'"), ("-1", "-1.0"),
+     ("dirac:0.1", "dirac:ALPHA_D:M_CHI"), ("dirac:-1:5", "alpha_d")],
+)
+def test_bad_width_text_names_the_value(text, message):
+    from kinmix_stats.model.dark_sector import parse_width
+
+    with pytest.raises(ValueError, match=message):
+        parse_width(text)

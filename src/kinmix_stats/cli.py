@@ -52,27 +52,10 @@ class _Group(click.Group):
 
 
 def _parse_width(text: str):
-    """'narrow' | 'wide' | '<GeV>' | 'dirac:<alpha_d>:<m_chi>'."""
-    from .model import DiracDarkMatter
+    """'narrow' | 'wide' | '<GeV>' | 'dirac:<alpha_d>:<m_chi>' (parsed by model.dark_sector.parse_width, the one parser)."""
+    from .model.dark_sector import parse_width
 
-    text = text.strip()
-    if text in ("narrow", "wide"):
-        return text
-    if text.startswith("dirac:"):
-        parts = text.split(":")
-        try:
-            alpha_d, m_chi = (float(x) for x in parts[1:])
-            if len(parts) != 3:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"width {text!r}: expected dirac:ALPHA_D:M_CHI with two numbers, e.g. dirac:0.1:5") from None
-        return DiracDarkMatter(alpha_d, m_chi)
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(
-            f"unknown width {text!r}; accepted: narrow, wide, a dark width in GeV, or dirac:ALPHA_D:M_CHI"
-        ) from None
+    return parse_width(text)
 
 
 def _parse_masses(text: str | None, likelihood):

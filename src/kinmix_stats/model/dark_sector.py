@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_choice, check_in_range
+from .._checks import check_in_range
 
 __all__ = ["DiracDarkMatter", "DarkWidthSpec", "dark_widths", "parse_width"]
 
@@ -44,17 +44,41 @@ class DiracDarkMatter:
 DarkWidthSpec = str | float | DiracDarkMatter
 
 
+_ACCEPTED_WIDTHS = (
+    "'narrow', 'wide', a dark width in GeV >= 0 (number or text such as '0.5'), "
+    "'dirac:ALPHA_D:M_CHI' or DiracDarkMatter(alpha_d, m_chi)"
+)
+
+
 def parse_width(width: DarkWidthSpec) -> DarkWidthSpec:
-    """Validate a width specification; returns it unchanged (floats as float)."""
+    """Validate a width specification (the one place widths are parsed, for the API and the CLI).
+
+    Returns ``"narrow"``/``"wide"``, a float dark width in GeV, or a :class:`DiracDarkMatter`; text forms
+    ``"0.5"`` and ``"dirac:0.1:5"`` (alpha_D, m_chi in GeV) become the float / the DiracDarkMatter.
+    """
     if isinstance(width, DiracDarkMatter):
         return width
     if isinstance(width, str):
-        return check_choice("width", width, ("narrow", "wide"))
+        text = width.strip()
+        if text in ("narrow", "wide"):
+            return text
+        if text.startswith("dirac:"):
+            parts = text.split(":")
+            try:
+                alpha_d, m_chi = (float(x) for x in parts[1:])
+            except ValueError:
+                raise ValueError(
+                    f"width {text!r}: expected dirac:ALPHA_D:M_CHI with two numbers, e.g. dirac:0.1:5"
+                ) from None
+            return DiracDarkMatter(alpha_d, m_chi)
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"unknown width {width!r}; accepted: {_ACCEPTED_WIDTHS}") from None
+        return check_in_range("width (dark width of the Z', GeV)", value, 0.0, math.inf, high_inclusive=False)
     if isinstance(width, (int, float, np.floating, np.integer)) and not isinstance(width, bool):
         return check_in_range("width (dark width of the Z', GeV)", width, 0.0, math.inf, high_inclusive=False)
-    raise ValueError(
-        f"unknown width {width!r}; accepted: 'narrow', 'wide', a dark width in GeV >= 0, or DiracDarkMatter(alpha_d, m_chi)"
-    )
+    raise ValueError(f"unknown width {width!r}; accepted: {_ACCEPTED_WIDTHS}")
 
 
 def dark_widths(spec: DarkWidthSpec, masses: np.ndarray, x_components: np.ndarray) -> np.ndarray:

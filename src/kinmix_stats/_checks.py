@@ -9,16 +9,46 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "is_real_numeric",
+    "check_finite_or_array",
     "check_finite",
     "check_positive",
     "check_in_range",
     "check_choice",
     "as_positive_array",
 ]
+
+
+def is_real_numeric(value: object) -> bool:
+    """True for a real number or an array-like of them (integer or float dtype; bools and text are not)."""
+    try:
+        return np.asarray(value).dtype.kind in "iuf"
+    except (TypeError, ValueError):  # pragma: no cover - defensive
+        return False
+
+
+def check_finite_or_array(name: str, value: Any, shape: tuple[int, ...]) -> Any:
+    """A finite scalar (returned as float), or an array broadcastable to ``shape`` (returned as a copy)."""
+    if np.ndim(value) == 0:
+        return check_finite(name, value)
+    if not is_real_numeric(value):
+        raise ValueError(
+            f"{name} must be a finite real number or an array of them broadcastable to the masses of shape {shape}, got {value!r}"
+        )
+    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise ValueError(f"{name} array of shape {arr.shape} does not match the masses of shape {shape}") from None
+    bad = ~np.isfinite(arr)
+    if np.any(bad):
+        raise ValueError(f"{name} must be finite, got {float(arr[bad][0])!r}")
+    return arr
 
 
 def _is_number(value: object) -> bool:

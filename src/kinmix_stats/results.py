@@ -23,6 +23,7 @@ __all__ = [
     "COUPLINGS",
     "STATUS_OK",
     "output_columns",
+    "canonical_json",
 ]
 
 #: Per-point limit columns, in output order (the CSV header is ``mass_gev`` followed by these).
@@ -70,19 +71,19 @@ def _float_array(name: str, values: object) -> np.ndarray:
     return arr
 
 
-def _canonical_json(value: Any, where: str) -> Any:
+def canonical_json(value: Any, where: str) -> Any:
     """Return ``value`` as plain JSON types with dict keys sorted; raise ``ValueError`` naming ``where``."""
     if isinstance(value, Mapping):
         out = {}
         for key in sorted(value, key=str):
             if not isinstance(key, str):
                 raise ValueError(f"metadata key {key!r} at {where} must be a string")
-            out[key] = _canonical_json(value[key], f"{where}.{key}")
+            out[key] = canonical_json(value[key], f"{where}.{key}")
         return out
     if isinstance(value, (list, tuple)):
-        return [_canonical_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [canonical_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, np.ndarray):
-        return _canonical_json(value.tolist(), where)
+        return canonical_json(value.tolist(), where)
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, (int, np.integer)):
@@ -201,7 +202,7 @@ class LimitCurve:
                 raise ValueError(f"LimitCurve.status[{i}] must be a non-empty string ('ok' or a reason), got {s!r}")
         if not isinstance(self.metadata, Mapping):
             raise ValueError(f"LimitCurve.metadata must be a dict, got {type(self.metadata).__name__}")
-        metadata = _canonical_json(copy.deepcopy(dict(self.metadata)), "metadata")
+        metadata = canonical_json(copy.deepcopy(dict(self.metadata)), "metadata")
         for name, arr in arrays.items():
             object.__setattr__(self, name, arr)
         object.__setattr__(self, "status", status)
@@ -369,3 +370,6 @@ class LimitCurve:
             coupling=coupling,
             **kwargs,
         )
+
+
+_canonical_json = canonical_json  # former private name, kept for code written against it

@@ -30,7 +30,7 @@ from ._checks import as_positive_array, check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
-from .results import STATUS_OK, LimitCurve, _canonical_json
+from .results import STATUS_OK, LimitCurve, canonical_json
 
 __all__ = [
     "scan",
@@ -542,7 +542,7 @@ def scan(
         masses = np.unique(as_positive_array("masses", masses, unit="GeV"))
     n = masses.size
     meta = _metadata(like, width, methods, metadata, model)
-    _canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
+    canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
 
     key: dict[str, Any] = {}
     done: dict[int, dict[str, Any]] = {}

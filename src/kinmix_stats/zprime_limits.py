@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import as_positive_array, check_choice, check_finite, check_in_range
+from ._checks import as_positive_array, check_choice, check_finite, check_finite_or_array, check_in_range
 from .inputs.sm import SMParameters
 from .likelihood.cls import cls_limits_batch, cls_qtilde
 from .likelihood.gaussian import profile_fit_batch
@@ -60,7 +60,7 @@ from .likelihood.precision import PrecisionLikelihood
 from .measurements import available_datasets
 from .model.charges import U1Charges, charge_family, named_model, parse_family_point, sequential_charges
 from .model.higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, higgs_x_mass2, sin2_beta_from_tan_beta
-from .model.vector_boson import ZPrime, _check_parameter
+from .model.vector_boson import ZPrime
 
 __all__ = [
     "MODELS",
@@ -254,7 +254,7 @@ class ZPrimeFactory:
                           higgs_mass_terms=mxh2)
         # one g_z per mass: the same construction element-wise; g_z = 0 entries are the SM (no mixing)
         shape = np.shape(np.atleast_1d(np.asarray(masses, dtype=float)))
-        g = _check_parameter("g_z", g_z, shape)
+        g = check_finite_or_array("g_z", g_z, shape)
         off = g == 0.0
         any_off = bool(np.any(off))
         eps_arg = np.where(off, 0.0, eps) if any_off and eps != 0.0 else eps
@@ -548,7 +548,7 @@ def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
 
     from . import __version__
     from .io.atomic import atomic_write_text, check_output_dir
-    from .results import _canonical_json
+    from .results import canonical_json
 
     out = check_output_dir(out_dir, is_dir=True)
     grid = DEFAULT_MASS_GRID if masses is None else as_positive_array("masses", masses, unit="GeV")
@@ -599,5 +599,5 @@ def zprime_limits(out_dir, masses: Sequence[float] | None = None) -> Path:
     }
     out.mkdir(parents=True, exist_ok=True)
     path = atomic_write_text(out / "zprime_limits.csv", buf.getvalue())
-    atomic_write_text(out / "zprime_limits.json", json.dumps(_canonical_json(doc, "zprime_limits"), indent=1, allow_nan=False) + "\n")
+    atomic_write_text(out / "zprime_limits.json", json.dumps(canonical_json(doc, "zprime_limits"), indent=1, allow_nan=False) + "\n")
     return path

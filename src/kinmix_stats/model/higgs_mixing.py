@@ -72,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_finite
+from .._checks import check_finite, is_real_numeric
 from ..inputs.sm import SMParameters
 from .charges import SequentialCharges, U1Charges
 
@@ -106,7 +106,7 @@ def higgs_doublet_charges(charges: U1Charges, *, atol: float = 1e-12) -> tuple[f
 
 def sin2_beta_from_tan_beta(tan_beta) -> np.ndarray | float:
     """sin^2(beta) = tan^2 / (1 + tan^2) for tan(beta) in (0, inf) (raises ValueError otherwise)."""
-    arr = np.asarray(tan_beta, dtype=float) if _numeric(tan_beta) else None
+    arr = np.asarray(tan_beta, dtype=float) if is_real_numeric(tan_beta) else None
     if arr is None:
         raise ValueError(f"tan_beta must be a finite number > 0 (accepted range (0, inf)), got {tan_beta!r}")
     bad = ~np.isfinite(arr) | (arr <= 0.0)
@@ -137,7 +137,7 @@ def effective_higgs_charge(charges: U1Charges, *, tan_beta=None, sin2_beta=None)
     if tan_beta is not None:
         s2 = sin2_beta_from_tan_beta(tan_beta)
     else:
-        s2 = np.asarray(sin2_beta, dtype=float) if _numeric(sin2_beta) else None
+        s2 = np.asarray(sin2_beta, dtype=float) if is_real_numeric(sin2_beta) else None
         if s2 is None or np.any(~np.isfinite(s2)) or np.any((s2 < 0.0) | (s2 > 1.0)):
             raise ValueError(f"sin2_beta must lie in [0, 1], got {sin2_beta!r}")
         s2 = float(s2) if s2.ndim == 0 else s2
@@ -177,7 +177,7 @@ def higgs_x_mass2(g_x, charges: U1Charges, *, tan_beta=None, sin2_beta=None, sm:
     if np.ndim(g_x) == 0:
         g_x = check_finite("g_x", g_x)
     else:
-        g_x = np.asarray(g_x, dtype=float) if _numeric(g_x) else None
+        g_x = np.asarray(g_x, dtype=float) if is_real_numeric(g_x) else None
         if g_x is None or not np.all(np.isfinite(g_x)):
             raise ValueError("g_x must be a finite real number or an array of finite numbers")
     z_u, z_d = higgs_doublet_charges(charges)
@@ -198,12 +198,3 @@ def higgs_x_mass2(g_x, charges: U1Charges, *, tan_beta=None, sin2_beta=None, sm:
         )
     out = g_x**2 * sm.vev**2 * (z_u**2 * s2 + z_d**2 * (1.0 - s2))
     return float(out) if np.ndim(out) == 0 else out
-
-
-def _numeric(value) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        return np.asarray(value).dtype.kind in "iuf"
-    except (TypeError, ValueError):  # pragma: no cover - defensive
-        return False

@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import check_choice, check_finite, check_in_range
+from .._checks import check_choice, check_finite_or_array, check_in_range, is_real_numeric
 from ..inputs.fermions import FERMIONS, QUARKS, get_fermion
 from ..inputs.sm import SMParameters, alpha_s_running
 from .charges import U1Charges, dark_photon_charges
@@ -76,17 +76,17 @@ class ZPrime:
         if not isinstance(self.sm, SMParameters):
             raise ValueError(f"sm must be an SMParameters instance, got {type(self.sm).__name__}")
         self._scalar = np.ndim(mass) == 0
-        masses = np.atleast_1d(np.asarray(mass, dtype=float)) if _numeric(mass) else None
+        masses = np.atleast_1d(np.asarray(mass, dtype=float)) if is_real_numeric(mass) else None
         if masses is None or masses.ndim != 1 or masses.size == 0:
             raise ValueError(f"mass must be a positive number or 1-d array of them (GeV), got {mass!r}")
         bad = ~np.isfinite(masses) | (masses <= 0)
         if np.any(bad):
             raise ValueError(f"mass must be finite and > 0 GeV (accepted range (0, inf)), got {float(masses[bad][0])!r}")
         self.epsilon = _check_epsilon(epsilon, masses.shape)
-        self.gx = _check_parameter("gx", gx, masses.shape)
-        self.delta_m2 = _check_parameter("delta_m2", delta_m2, masses.shape)
+        self.gx = check_finite_or_array("gx", gx, masses.shape)
+        self.delta_m2 = check_finite_or_array("delta_m2", delta_m2, masses.shape)
         if higgs_mass_terms is not None:
-            higgs_mass_terms = _check_parameter("higgs_mass_terms", higgs_mass_terms, masses.shape)
+            higgs_mass_terms = check_finite_or_array("higgs_mass_terms", higgs_mass_terms, masses.shape)
             negative = np.asarray(higgs_mass_terms) < 0.0
             if np.any(negative):
                 bad = float(np.atleast_1d(higgs_mass_terms)[np.atleast_1d(negative)][0])
@@ -328,31 +328,6 @@ def _check_epsilon(epsilon, shape: tuple[int, ...]):
     return arr
 
 
-def _check_parameter(name: str, value, shape: tuple[int, ...]):
-    """A finite scalar (returned as float), or a 1-d array broadcastable to the masses (returned as (N,) copy)."""
-    if np.ndim(value) == 0:
-        return check_finite(name, value)
-    if not _numeric(value):
-        raise ValueError(f"{name} must be a finite real number or an array of them broadcastable to the masses of shape {shape}, got {value!r}")
-    arr = np.asarray(value, dtype=float)
-    try:
-        arr = np.broadcast_to(arr, shape).copy()
-    except ValueError:
-        raise ValueError(f"{name} array of shape {arr.shape} does not match the masses of shape {shape}") from None
-    bad = ~np.isfinite(arr)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite, got {float(arr[bad][0])!r}")
-    return arr
-
-
 def _column(value):
     """A per-mass (N,) parameter as an (N, 1) column that broadcasts against (N, 3) arrays; scalars unchanged."""
     return value if value is None or np.ndim(value) == 0 else np.asarray(value)[:, None]
-
-
-def _numeric(value) -> bool:
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):  # pragma: no cover - defensive
-        return False
-    return arr.dtype.kind in "iuf"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +21,8 @@ from kinmix_stats.plotting.exclusion import (
     y_range,
 )
 from kinmix_stats.results import LimitCurve
+
+from shared_data import SHARED_DATA, needs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -110,9 +111,8 @@ def test_plots_do_not_warn_about_missing_fonts_and_restore_the_logger(tmp_path, 
 
 
 # ------------------------------------------------------------------ overlays, y range, formats
-SHARED_LIMITS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "limits"
-needs_darkcast = pytest.mark.skipif(not (SHARED_LIMITS / "darkcast_AMMmu_Bodas2021fsy_2l.lmt").is_file(),
-                                    reason="Darkcast (GPL) files not available")
+SHARED_LIMITS = SHARED_DATA / "limits"  # $KINMIX_SHARED or ../shared (tests/shared_data.py)
+needs_darkcast = needs(SHARED_LIMITS / "darkcast_AMMmu_Bodas2021fsy_2l.lmt", "Darkcast (GPL) files")
 
 
 def test_y_range_ignores_one_outlier_but_keeps_resonance_dips():

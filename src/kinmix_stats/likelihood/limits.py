@@ -234,7 +234,7 @@ class LimitResult:
             mu_observed=np.atleast_1d(self.mu_observed),
             mu_expected=np.atleast_2d(self.mu_expected),
             epsilon_ref=np.atleast_2d(self.epsilon_ref),
-            status=(self.status,),
+            status=(str(self.status),),
             dominant=(self.dominant,),
             diagnostics=(self.diagnostics,) if self.diagnostics else (),
         )
@@ -675,7 +675,7 @@ def _resolve_pole_overlap(likelihood: PrecisionLikelihood, result: LimitResult, 
     rows = np.flatnonzero(ov.overlapping)
     if rows.size == 0:
         return result
-    sub = recompute(likelihood.off_pole(), result.mass[rows])
+    sub = recompute(likelihood.off_pole(), np.asarray(result.mass)[rows])
     sym = _SYMBOL[result.coupling]
     spread = lep1_spread(likelihood)
 

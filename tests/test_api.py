@@ -58,7 +58,7 @@ def test_reprs_are_short_and_name_the_coupling(like):
         assert len(text) < 200 and "[" not in text and "coupling='epsilon'" in text
     assert f"limit_observed={one.limit_observed:.4g}" in repr(one)
     assert "12 masses 120..900 GeV" in repr(many)
-    curve = km.scan(np.array([150.0, 300.0]), "wide", methods=("cls",), likelihood=like)
+    curve = km.scan(np.array([150.0, 300.0]), "wide", method="cls", likelihood=like)
     text = repr(curve)
     assert len(text) < 200 and "[" not in text and "2 masses 150..300 GeV" in text and "2/2 ok" in text
     np.testing.assert_array_equal(curve.limit_observed, curve.eps95_obs)

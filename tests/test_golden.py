@@ -28,7 +28,7 @@ def test_headline_limits_match_the_committed_values(width):
     like = default_likelihood()
     assert like.catalogue.catalogue_hash() == GOLDEN["catalogue_hash"], f"data catalogue changed; {REGENERATE}"
     masses = np.array(GOLDEN["mass_gev"])
-    curve = km.scan(masses, width, methods=("cls",), likelihood=like)
+    curve = km.scan(masses, width, method="cls", likelihood=like)
     want = GOLDEN["limits"][width]
     assert list(curve.status) == want["status"], REGENERATE
     for column in ("eps95_obs", "eps95_exp"):

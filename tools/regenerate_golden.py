@@ -31,14 +31,14 @@ WIDTHS = ("narrow", "wide")
 def compute() -> dict:
     like = default_likelihood()
     doc: dict = {
-        "what": "CLs 95% upper limits on Hook's eps, default likelihood, kinmix_stats.scan(masses, width, methods=('cls',))",
+        "what": "CLs 95% upper limits on Hook's eps, default likelihood, kinmix_stats.scan(masses, width, method='cls')",
         "regenerate": "tools/regenerate_golden.py (only for a deliberate physics/data/statistics change)",
         "catalogue_hash": like.catalogue.catalogue_hash(),
         "mass_gev": MASSES.tolist(),
         "limits": {},
     }
     for width in WIDTHS:
-        curve = km.scan(MASSES, width, methods=("cls",), likelihood=like)
+        curve = km.scan(MASSES, width, method="cls", likelihood=like)
         doc["limits"][width] = {
             "eps95_obs": curve.eps95_obs.tolist(),
             "eps95_exp": curve.eps95_exp.tolist(),

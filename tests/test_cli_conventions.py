@@ -52,9 +52,9 @@ def test_limit_cl_option_moves_the_limit_as_expected(runner):
     # Delta chi^2 of the CL (1 dof); it can jump across both thresholds at once (Eq. 19 filter), hence <=
     assert out["0.9"]["chi2"] <= out["0.95"]["chi2"]
     api = upper_limit(50.0, "wide", "cls", cl=0.9)
-    assert out["0.9"]["cls"] == pytest.approx(float(api.epsilon_observed[0]), rel=1e-12)
+    assert out["0.9"]["cls"] == pytest.approx(float(api.limit_observed), rel=1e-12)  # scalar mass: scalar result
     api_chi2 = upper_limit(50.0, "wide", "chi2", delta_chi2=2.705543454095404)  # chi2.ppf(0.90, 1)
-    assert out["0.9"]["chi2"] == pytest.approx(float(api_chi2.epsilon_observed[0]), rel=1e-12)
+    assert out["0.9"]["chi2"] == pytest.approx(float(api_chi2.limit_observed), rel=1e-12)
     bad = runner.invoke(cli, ["limit", "--mass", "50", "--cl", "95"])
     assert bad.exit_code == 2 and "--cl must lie in (0, 1), got 95.0" in bad.output
 

@@ -22,11 +22,11 @@ def test_pyhf_method_on_the_full_likelihood_equals_ours():
     fast = km.upper_limit(50.0, "wide")
     res = km.upper_limit(50.0, "wide", method="pyhf")
     assert pyhf.get_backend() == before  # the minuit backend is restored after the fit
-    assert res.method == "pyhf" and res.status == ("ok",)
-    assert res.epsilon_observed[0] == pytest.approx(fast.epsilon_observed[0], rel=5e-3)
-    np.testing.assert_allclose(res.expected_band[0], fast.expected_band[0], rtol=0.01)
+    assert res.method == "pyhf" and res.status == "ok"  # scalar mass: scalar result
+    assert res.limit_observed == pytest.approx(fast.limit_observed, rel=5e-3)
+    np.testing.assert_allclose(res.expected_band, fast.expected_band, rtol=0.01)
     # eps95 = eps_ref * sqrt(mu95) with eps_ref the exported linearisation point
-    assert res.epsilon_observed[0] == pytest.approx(res.epsilon_ref[0, 0] * np.sqrt(res.mu_observed[0]), rel=1e-12)
+    assert res.limit_observed == pytest.approx(res.limit_ref[0] * np.sqrt(res.mu_observed), rel=1e-12)
     ws = res.workspace(0)
     assert sorted(ws.model().config.par_order) == ["alpha_em", "mu", "sin2_theta_w"]
 

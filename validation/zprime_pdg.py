@@ -20,6 +20,7 @@ from kinmix_stats import zprime_limits as zl
 from kinmix_stats.inputs.sm import SMParameters
 from kinmix_stats.io.atomic import atomic_write_text
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
+from kinmix_stats.measurements import load_dataset
 from kinmix_stats.model.higgs_mixing import higgs_mass_mixing
 from kinmix_stats.model.spectrum import zprime_window
 
@@ -87,11 +88,35 @@ def lep2_without_bhabha(name: str) -> float:
 LE_MODELS = ("chi", "psi", "eta", "SSM")
 
 
-def ew_weakest(name: str, drop) -> float:
-    """Weakest rho0 = 1 electroweak CLs limit over tan beta (as ``ew_limits_higgs``) with datasets ``drop`` removed."""
+#: Dzuba, Berengut, Flambaum, Roberts, PRL 109 (2012) 203003, arXiv:1207.5864 abstract: the Porsev et al. atomic-theory
+#: coefficient E_PNC = 0.8906(24) changes to 0.8977(40) (units 1e-11 i (-Q_W/N)); the measured amplitude is fixed, so
+#: Q_W scales as 0.8906/0.8977 and the theory error becomes 0.0040/0.8977 of |Q_W| (arithmetic done in cesium_2012_file).
+E_PNC_2009, E_PNC_2012, E_PNC_2012_ERR = 0.8906, 0.8977, 0.0040
+
+
+def cesium_2012_file(directory: Path) -> str:
+    """``apv_cesium`` with the 2012 atomic-theory coefficient (sensitivity study only; never a package dataset)."""
+    from importlib import resources
+
+    import yaml
+
+    doc = yaml.safe_load(resources.files("kinmix_stats").joinpath("data/apv_cesium.yaml").read_text(encoding="utf-8"))
+    m = doc["measurements"][0]
+    scale = E_PNC_2009 / E_PNC_2012
+    m["value"] = m["value"] * scale
+    m["stat"] = m["stat"] * scale
+    m["syst"] = abs(m["value"]) * E_PNC_2012_ERR / E_PNC_2012
+    path = directory / "apv_cesium.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return str(path)
+
+
+def ew_weakest(name: str, drop, extra: tuple[str, ...] = ()) -> float:
+    """Weakest rho0 = 1 electroweak CLs limit over tan beta (as ``ew_limits_higgs``) with datasets ``drop`` removed
+    and dataset files ``extra`` added."""
     from kinmix_stats.model.higgs_mixing import higgs_doublet_charges
 
-    ds = [d for d in zl._datasets("ew") if d not in drop]
+    ds = [d for d in zl._datasets("ew") if d not in drop] + list(extra)
     base = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name))
     grid, g = zl.DEFAULT_MASS_GRID, zl.nominal_gz(name)
     if name == "SSM":
@@ -116,6 +141,13 @@ def main() -> int:
     lim = {n: {w: zl.mass_limits(n, w) for w in ("lep2", "ew")} for n in zl.MODELS}
     no_bhabha = {n: lep2_without_bhabha(n) for n in zl.MODELS}
     le_abl = {n: [ew_weakest(n, d) for d in ((), ("apv_cesium",), ("qweak_proton",), zl.LOW_ENERGY_DATASETS)] for n in LE_MODELS}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cs2012 = cesium_2012_file(Path(tmp))
+        cs_new = load_dataset(cs2012).measurements[0]
+        for n in LE_MODELS:
+            le_abl[n].append(ew_weakest(n, ("apv_cesium",), (cs2012,)))
     glim = {n: zl.coupling_limits(n, COUPLING_MASSES) for n in zl.MODELS}
     glim_ew = {n: zl.coupling_limits(n, COUPLING_MASSES, "ew") for n in zl.MODELS}
 
@@ -302,12 +334,19 @@ def main() -> int:
         "* **Low-energy weak charges** (`apv_cesium`, `qweak_proton`; `kinmix_stats.observables.low_energy`) see the Z' contact term",
         "  and the mixing-shifted Z couplings. Measured ablation, weakest rho0 = 1 electroweak CLs limit (GeV) over tan beta:",
         "",
-        "  | model | all EW data | without `apv_cesium` | without `qweak_proton` | without both | PDG electroweak |",
-        "  |---|---|---|---|---|---|",
+        "  | model | all EW data | without `apv_cesium` | without `qweak_proton` | without both | Q_W(Cs) with 2012 atomic theory | PDG electroweak |",
+        "  |---|---|---|---|---|---|---|",
     ] + [
-        f"  | {n} | {fmt(le_abl[n][0])} | {fmt(le_abl[n][1])} | {fmt(le_abl[n][2])} | {fmt(le_abl[n][3])} | {fmt(zl.PDG_TABLE2[n]['electroweak'])} |"
+        f"  | {n} | {fmt(le_abl[n][0])} | {fmt(le_abl[n][1])} | {fmt(le_abl[n][2])} | {fmt(le_abl[n][3])} | {fmt(le_abl[n][4])} "
+        f"| {fmt(zl.PDG_TABLE2[n]['electroweak'])} |"
         for n in LE_MODELS
     ] + [
+        "",
+        "  \"2012 atomic theory\": the Cs value re-interpreted with the E_PNC coefficient of Dzuba et al. (arXiv:1207.5864 abstract,",
+        f"  {E_PNC_2009} -> {E_PNC_2012}({E_PNC_2012_ERR * 1e4:.0f})), i.e. Q_W scaled by {E_PNC_2009}/{E_PNC_2012} with theory error",
+        f"  {E_PNC_2012_ERR}/{E_PNC_2012} of |Q_W|: Q_W(Cs) = {cs_new.value:.2f} +- {cs_new.total_error:.2f}, "
+        f"{(cs_new.value - cs_new.sm) / cs_new.total_error:.1f} sigma from its SM value {cs_new.sm}.",
+        "  A sensitivity study of the atomic-theory input, not a package dataset.",
         "",
         "  Still missing (not sourced in time, see `src/kinmix_stats/data/README.md`): Q_W(Tl), Moller scattering (E158), PVDIS and",
         "  neutrino–electron/nucleon scattering. psi has no electroweak limit: its couplings are purely axial, the weak charges",

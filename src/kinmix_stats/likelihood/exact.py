@@ -503,7 +503,7 @@ def exact_limits(
         mu = (limits / ref) ** 2
     finite_obs = np.isfinite(limits[:, 0])
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(finite_obs, limits[:, 0], np.where(np.isfinite(ref[:, 0]), ref[:, 0], 1e-3)), width)
-    return LimitResult(
+    result = LimitResult(
         mass=masses,
         width=width,
         method="exact",
@@ -521,6 +521,16 @@ def exact_limits(
         engine=engine_description(),
         diagnostics=tuple(diagnostics),
     )
+    # Where the Z' overlaps the Z at the limit the pole pseudo-observables cannot describe the data: the
+    # limits module (when it has this check) recomputes such points from the off-pole data with a status
+    # naming the overlap, exactly as for "cls" and "chi2" -- here with the exact engine.
+    from . import limits as _limits
+
+    resolve = getattr(_limits, "_resolve_pole_overlap", None)
+    if resolve is None:
+        return result
+    return resolve(likelihood, result, lambda like, sub: exact_limits(
+        like, sub, width, gtol=gtol, max_iter=max_iter, max_calls=max_calls, errors=errors))
 
 
 _LABELS = ("observed", "expected -2 sigma", "expected -1 sigma", "expected median", "expected +1 sigma", "expected +2 sigma")

@@ -5,7 +5,7 @@ Runs the two commands exactly as a user would (default refined grid, narrow and 
 export included), times them (wall), then compares the CSVs: largest |exact/fast - 1| per column, and every
 point above 1 % with the nearest measured sqrt(s) (a narrow resonance within 5 beam spreads, where the
 signal is far from the eps^2 scaling of the linear model) or the Z0 window. Writes
-``benchmarks/output/bench_exact.txt`` and the README line between ``<!-- bench_exact:begin -->`` and
+``benchmarks/output/bench_exact.txt`` and, if README.md has the markers, the line between ``<!-- bench_exact:begin -->`` and
 ``<!-- bench_exact:end -->``.
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_exact.py [--workers 2]`` (tens of minutes on a shared

@@ -141,7 +141,7 @@ def test_cli_resume_with_a_garbage_store(runner, tmp_path):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["limit", "--mass", "0", "--method", "cls"], "bad value 0.0"),
+        (["limit", "--mass", "0", "--method", "cls"], "--mass 0.0 GeV is outside the accepted range"),
         (["limit", "--mass", "50", "--method", "bayes"], "bayes"),
         (["spectrum", "--mass", "50", "--epsilon", "2.0"], "epsilon must lie in"),  # |eps| < pi/2
         (["spectrum", "--mass", "nan", "--epsilon", "0.1"], "nan"),

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kinmix_stats.cli import cli
-from kinmix_stats.io.curves import read_limits_json, write_limits_json
+from kinmix_stats.io.curves import content_sha256, read_limits_json, write_limits_json
 from kinmix_stats.likelihood.limits import default_likelihood
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
 from kinmix_stats.scan import export_workspaces, likelihood_from_metadata, scan
@@ -68,6 +68,7 @@ def test_older_files_fall_back_to_the_cli_inputs(cdf_dir, cdf_like):
 def test_export_refuses_a_curve_from_another_catalogue(cdf_dir, tmp_path):
     doc = json.loads((cdf_dir / "limits_wide.json").read_text())
     doc["metadata"]["catalogue_hash"] = "0" * 64
+    doc["content_sha256"] = content_sha256(doc)  # a consistent file of another catalogue (not a tampered one)
     src = tmp_path / "from"
     src.mkdir()
     (src / "limits_wide.json").write_text(json.dumps(doc))

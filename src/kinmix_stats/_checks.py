@@ -21,6 +21,15 @@ __all__ = [
     "check_in_range",
     "check_choice",
     "as_positive_array",
+    "check_mass",
+    "check_masses",
+    "check_grid_size",
+    "check_workers",
+    "check_inspire_id",
+    "check_type",
+    "source_date_epoch",
+    "scan_size_warning",
+    "MASS_RANGE_GEV",
 ]
 
 
@@ -118,3 +127,133 @@ def as_positive_array(name: str, values: object, *, unit: str = "") -> np.ndarra
             f"bad value {float(arr[bad][0])!r} at index {int(np.argmax(bad))}"
         )
     return arr
+
+
+# ------------------------------------------------------------------------------ physical bounds
+#: Physical Z' masses accepted anywhere (GeV). Below 1 MeV the Z' cannot decay to e+e- and the model's
+#: e+e- / electroweak observables carry no information on it; above 100 TeV the tree-level couplings are
+#: far outside the reach of every measurement in the catalogue (sqrt(s) <= 209 GeV) and the mass-mixing
+#: algebra loses all digits (m_Z0^2 / m^2 < 1e-6 of the double precision). Outside: a clear error.
+MASS_RANGE_GEV = (1e-3, 1e5)
+
+
+def check_mass(name: str, value: object) -> float:
+    """A Z' mass in GeV inside :data:`MASS_RANGE_GEV` (``ValueError`` naming the value and the range)."""
+    value = check_finite(name, value)
+    lo, hi = MASS_RANGE_GEV
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} {value!r} GeV is outside the accepted range [{lo:g}, {hi:g}] GeV")
+    return value
+
+
+def check_masses(name: str, values: object) -> np.ndarray:
+    """:func:`as_positive_array` of masses, each inside :data:`MASS_RANGE_GEV`; refuses an empty list."""
+    kind = np.asarray(values).dtype.kind if not isinstance(values, (str, bytes)) else "U"
+    if kind not in "iuf":
+        raise ValueError(f"{name} must be numbers (masses in GeV), got {values!r} ({type(values).__name__})")
+    arr = as_positive_array(name, values, unit="GeV")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: give at least one mass in GeV (accepted range [{MASS_RANGE_GEV[0]:g}, {MASS_RANGE_GEV[1]:g}])")
+    lo, hi = MASS_RANGE_GEV
+    bad = (arr < lo) | (arr > hi)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}: {float(arr[i])!r} GeV (index {i}) is outside the accepted range [{lo:g}, {hi:g}] GeV")
+    return arr
+
+
+# --------------------------------------------------------------------------------- scan size
+#: Most masses one scan (per width) accepts: the finished points are held in memory and appended to the
+#: checkpoint (~0.5 kB per point), and at the measured cost below 200 000 masses already take ~15 min (CLs)
+#: to ~1 h (CLs + chi2) per width on one core.
+MAX_MASSES = 200_000
+#: A warning with the estimated time is printed above this many seconds.
+WARN_SECONDS = 600.0
+#: Measured single-core cost per mass and method, README "Performance" (benchmarks/bench_scan.py and
+#: bench_scale.py, 2-core machine): CLs 3.9 ms (10 000 masses in 39 s); CLs + chi2 of the default grid
+#: x 2 widths 22 s for 1048 points (21 ms), so chi2 ~17 ms. Z' model scans: 26 s for 474 masses (55 ms,
+#: CLs + chi2), about 2.6 times the dark photon's.
+SECONDS_PER_POINT = {"cls": 3.9e-3, "chi2": 17e-3}
+MODEL_COST_FACTOR = 2.6
+
+
+def check_grid_size(n: object, name: str = "masses") -> int:
+    """The number of masses of one scan, 1 <= n <= :data:`MAX_MASSES` (checked before any allocation)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"the number of {name} must be an integer, got {n!r}")
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"the number of {name} must be >= 1, got {n}")
+    if n > MAX_MASSES:
+        raise ValueError(
+            f"{n} {name} per scan is more than the {MAX_MASSES} accepted (about "
+            f"{n * SECONDS_PER_POINT['cls'] / 3600:.3g} h per width for CLs alone on one core); split the range"
+        )
+    return n
+
+
+def estimated_seconds(n_masses: int, n_widths: int, methods, workers: int = 1, *, model: bool = False) -> float:
+    """Rough wall time of a scan from the measured per-point costs (:data:`SECONDS_PER_POINT`)."""
+    per = sum(SECONDS_PER_POINT.get(m, 0.0) for m in methods) * (MODEL_COST_FACTOR if model else 1.0)
+    return n_masses * n_widths * per / max(1, min(int(workers), usable_cores()))
+
+
+def scan_size_warning(n_masses: int, n_widths: int, methods, workers: int = 1, *, model: bool = False) -> str | None:
+    """A one-line warning with the estimated time when it exceeds :data:`WARN_SECONDS`, else None."""
+    t = estimated_seconds(n_masses, n_widths, methods, workers, model=model)
+    if t <= WARN_SECONDS:
+        return None
+    human = f"{t / 3600:.3g} h" if t >= 3600 else f"{t / 60:.3g} min"
+    return (f"{n_masses} masses x {n_widths} width(s), methods {','.join(methods)}: estimated {human} on "
+            f"{max(1, min(int(workers), usable_cores()))} core(s) (measured cost per point, README Performance); "
+            "interrupt with Ctrl-C and continue with --resume")
+
+
+# ------------------------------------------------------------------------------------ workers
+#: ``workers`` may exceed the usable cores by this factor at most (each worker is a process).
+WORKERS_PER_CORE = 4
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (affinity mask where available)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def check_workers(workers: object, name: str = "workers") -> int:
+    """An integer 1 <= workers <= :data:`WORKERS_PER_CORE` x usable cores."""
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= 1, got {workers!r} ({type(workers).__name__})")
+    workers = int(workers)
+    if workers < 1:
+        raise ValueError(f"{name} must be an integer >= 1 (1 = run in this process), got {workers}")
+    cores = usable_cores()
+    top = WORKERS_PER_CORE * cores
+    if workers > top:
+        raise ValueError(f"{name} {workers} is more than {top} ({WORKERS_PER_CORE} x the {cores} usable CPU cores); accepted range [1, {top}]")
+    return workers
+
+
+# ---------------------------------------------------------------------------- reproducibility
+from ._env import source_date_epoch  # noqa: E402  (validated without numpy; see kinmix_stats._env)
+
+
+def check_inspire_id(value: object) -> str | None:
+    """None, or an INSPIRE id ``insNNNNNNN`` as accepted by the pyhf patchset schema."""
+    import re
+
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"ins[0-9]{7}", value):
+        raise ValueError(f"--inspire-id {value!r} is not an INSPIRE id: expected 'ins' followed by 7 digits, e.g. ins1234567")
+    return value
+
+
+def check_type(name: str, value: object, types, what: str) -> None:
+    """``TypeError`` naming the parameter, the expected kind and the type received."""
+    if not isinstance(value, types):
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")

@@ -2,16 +2,20 @@
 
 Store format (``checkpoint_<width>.jsonl`` in the output directory), readable while the scan runs::
 
-    {"kind": "header", "format": "kinmix_stats.scan_checkpoint", "format_version": 1, "key": {...}}
-    {"kind": "point", "index": 0, "mass_gev": 1.0, "eps95_obs": 0.031, ..., "status": "ok", ...}
+    {"kind": "header", "format": "kinmix_stats.scan_checkpoint", "format_version": 2, "key": {...}, "scan_id": "..."}
+    {"kind": "point", "scan": "<scan_id>", "index": 0, "mass_gev": 1.0, "eps95_obs": 0.031, ..., "status": "ok", ...}
     ...
 
 * The header ``key`` identifies the scan: width, methods, the sha256 of the mass grid, the catalogue
-  hash, the package version and the likelihood settings. ``resume`` refuses a store whose key differs,
-  naming the fields that differ.
-* One ``point`` line per finished mass, with every limit column (NaN as ``null``), the CLs linearisation
-  point ``eps_ref`` and the status (combined and per method). Floats are written with ``repr``, so a
-  resumed value is bit-identical to the computed one.
+  hash, the package version and the likelihood settings; ``scan_id`` (:func:`scan_id`) is the sha256 of
+  the canonical key. ``resume`` refuses a store whose key differs, naming the fields that differ.
+* One ``point`` line per finished mass, carrying the ``scan_id`` of the scan that computed it, every
+  limit column (NaN as ``null``), the CLs linearisation point ``eps_ref`` and the status (combined and
+  per method). Floats are written with ``repr``, so a resumed value is bit-identical to the computed one.
+  Reading validates every line before any computation: a line of another scan (e.g. copied from
+  ``checkpoint_wide.jsonl`` into ``checkpoint_narrow.jsonl``), a limit that is not a positive finite
+  number or null, a mass off the grid, or one point recorded twice with different values is refused
+  with a ``ValueError`` naming the file and the line.
 * The lines of a finished chunk are appended with one ``os.write`` on an ``O_APPEND`` descriptor,
   then ``fsync``-ed, inside a :func:`critical` section (a SIGINT/SIGTERM arriving meanwhile is acted on
   right after). A torn last line (power loss) is ignored on reading and cut off before appending.
@@ -49,14 +53,16 @@ __all__ = [
     "graceful_signals",
     "grid_digest",
     "read_store",
+    "scan_id",
 ]
 
 
 FORMAT = "kinmix_stats.scan_checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: numeric fields of a point line besides ``mass_gev`` (the LimitCurve columns and the CLs eps_ref)
 POINT_COLUMNS = LIMIT_COLUMNS + ("eps_ref",)
 _STATUS_FIELDS = ("status", "status_cls", "status_chi2")
+_METHOD_COLUMNS = {"cls": LIMIT_COLUMNS[:6], "exact": LIMIT_COLUMNS[:6], "chi2": LIMIT_COLUMNS[6:]}
 
 
 # ----------------------------------------------------------------------------------------- signals
@@ -126,13 +132,23 @@ def grid_digest(masses: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(masses, dtype="<f8").tobytes()).hexdigest()
 
 
+def _canonical_key(key: Mapping[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(dict(key), sort_keys=True, allow_nan=False))
+
+
+def scan_id(key: Mapping[str, Any]) -> str:
+    """Identity of a scan: sha256 of its canonical key (inputs, width, grid, methods, catalogue, version)."""
+    text = json.dumps(_canonical_key(key), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _json_float(x: float) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def _point_line(record: Mapping[str, Any]) -> str:
-    out: dict[str, Any] = {"kind": "point", "index": int(record["index"]), "mass_gev": float(record["mass_gev"])}
+def _point_line(record: Mapping[str, Any], ident: str) -> str:
+    out: dict[str, Any] = {"kind": "point", "scan": ident, "index": int(record["index"]), "mass_gev": float(record["mass_gev"])}
     for c in POINT_COLUMNS:
         out[c] = _json_float(record[c])
     for s in _STATUS_FIELDS:
@@ -140,26 +156,43 @@ def _point_line(record: Mapping[str, Any]) -> str:
     return json.dumps(out, allow_nan=False, separators=(",", ":")) + "\n"
 
 
-def _parse_point(obj: Any, path: Path, lineno: int) -> dict[str, Any]:
+def _parse_point(obj: Any, path: Path, lineno: int, ident: str) -> dict[str, Any]:
+    where = f"checkpoint store {str(path)!r}: line {lineno}"
     if not isinstance(obj, dict) or obj.get("kind") != "point":
-        raise ValueError(f"checkpoint store {str(path)!r}: line {lineno} is not a point record")
+        raise ValueError(f"{where} is not a point record")
+    if obj.get("scan") != ident:
+        raise ValueError(
+            f"{where} belongs to another scan (scan id {str(obj.get('scan'))[:12]}, the header's is {ident[:12]}): "
+            "lines of different scans were mixed; remove that line or run without --resume"
+        )
     try:
-        rec: dict[str, Any] = {"index": int(obj["index"]), "mass_gev": float(obj["mass_gev"])}
+        index = obj["index"]
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"index {index!r} (must be an integer >= 0)")
+        mass = obj["mass_gev"]
+        if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
+            raise ValueError(f"mass_gev {mass!r} (must be a finite number > 0)")
+        rec: dict[str, Any] = {"index": index, "mass_gev": float(mass)}
         for c in POINT_COLUMNS:
             v = obj[c]
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0)):
+                raise ValueError(f"{c} {v!r} (must be a finite number > 0, or null)")
             rec[c] = math.nan if v is None else float(v)
         for s in _STATUS_FIELDS:
-            if not isinstance(obj[s], str):
-                raise TypeError(s)
+            if not isinstance(obj[s], str) or not obj[s].strip():
+                raise ValueError(f"{s} {obj[s]!r} (must be a non-empty string)")
             rec[s] = obj[s]
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"checkpoint store {str(path)!r}: line {lineno}: bad or missing field {err}") from None
+    except KeyError as err:
+        raise ValueError(f"{where}: missing field {err}") from None
+    except ValueError as err:
+        raise ValueError(f"{where}: bad value: {err}") from None
     return rec
 
 
 def read_store(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[int, dict[str, Any]], int]:
     """Read a store: ``(header, {index: record}, good_bytes)``.
 
+    Each record also carries ``_line``, its line number (for error messages).
     ``good_bytes`` is the length of the complete lines; an unterminated last line (a torn write: every
     write ends with a newline) is ignored. Any other damage raises ``ValueError`` naming the file and line.
     """
@@ -185,9 +218,22 @@ def read_store(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[int, 
         raise ValueError(
             f"checkpoint store {str(p)!r} has format_version {header.get('format_version')!r}; this version reads {FORMAT_VERSION}"
         )
+    ident = header.get("scan_id")
+    if not isinstance(header.get("key"), dict) or ident != scan_id(header["key"]):
+        raise ValueError(f"checkpoint store {str(p)!r}: line 1: the header's scan_id does not match its key (edited header)")
     records: dict[int, dict[str, Any]] = {}
     for lineno, obj in enumerate(parsed[1:], start=2):
-        rec = _parse_point(obj, p, lineno)
+        rec = _parse_point(obj, p, lineno, ident)
+        rec["_line"] = lineno
+        old = records.get(rec["index"])
+        if old is not None and any(
+            not (old[k] == rec[k] or (isinstance(old[k], float) and math.isnan(old[k]) and math.isnan(rec[k])))
+            for k in rec if k != "_line"
+        ):
+            raise ValueError(
+                f"checkpoint store {str(p)!r}: line {lineno} records point {rec['index']} again with other values "
+                f"(first on line {old['_line']})"
+            )
         records[rec["index"]] = rec
     return header, records, good
 
@@ -207,7 +253,8 @@ class CheckpointStore:
 
     def __init__(self, path: str | os.PathLike[str], key: Mapping[str, Any], masses: np.ndarray, *, resume: bool = False) -> None:
         self.path = Path(path)
-        self.key = json.loads(json.dumps(dict(key), sort_keys=True, allow_nan=False))
+        self.key = _canonical_key(key)
+        self.scan_id = scan_id(self.key)
         self.masses = np.asarray(masses, dtype=float)
         self.done: dict[int, dict[str, Any]] = {}
         self._fd: int | None = None
@@ -215,7 +262,8 @@ class CheckpointStore:
         if resume and self.path.exists():
             self.done, good = self.check_resumable(self.path, self.key, self.masses)
         if good is None:
-            header = {"kind": "header", "format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key}
+            header = {"kind": "header", "format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key,
+                      "scan_id": self.scan_id}
             atomic_write_text(self.path, json.dumps(header, sort_keys=True, allow_nan=False) + "\n")
         elif good < self.path.stat().st_size:
             os.truncate(self.path, good)  # drop a torn last line before appending
@@ -228,7 +276,7 @@ class CheckpointStore:
         if p.is_dir():
             raise IsADirectoryError(f"checkpoint store {str(p)!r} is a directory")
         header, done, good = read_store(p)
-        key = json.loads(json.dumps(dict(key), sort_keys=True, allow_nan=False))
+        key = _canonical_key(key)
         stored = header.get("key") or {}
         diff = sorted(k for k in set(key) | set(stored) if key.get(k) != stored.get(k))
         if diff:
@@ -239,21 +287,29 @@ class CheckpointStore:
             )
         masses = np.asarray(masses, dtype=float)
         for i, rec in done.items():
+            where = f"cannot resume from {str(p)!r}: line {rec.get('_line', '?')}: point {i} (mass {rec['mass_gev']!r} GeV)"
             if not (0 <= i < masses.size) or rec["mass_gev"] != masses[i]:
-                raise ValueError(f"cannot resume from {str(p)!r}: point {i} (mass {rec['mass_gev']!r} GeV) is not on this grid")
+                raise ValueError(f"{where} is not on this grid")
+            if rec["status"] == "ok" and any(
+                math.isnan(rec[c]) for m in key.get("methods", ()) if m in _METHOD_COLUMNS for c in _METHOD_COLUMNS[m]
+            ):
+                raise ValueError(f"{where} has status 'ok' but a missing limit")
         return done, good
 
     def append(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Append ``records`` (one line each) with a single write, then fsync; SIGINT/SIGTERM wait for it."""
         if self._fd is None:
             raise ValueError(f"checkpoint store {str(self.path)!r} is closed")
-        data = "".join(_point_line(r) for r in records).encode("utf-8")
+        data = "".join(_point_line(r, self.scan_id) for r in records).encode("utf-8")
         with critical():
             view = memoryview(data)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-            os.fsync(self._fd)
+            try:
+                while view:
+                    n = os.write(self._fd, view)
+                    view = view[n:]
+                os.fsync(self._fd)
+            except OSError as err:  # e.g. ENOSPC: name the store (a torn last line is ignored on resume)
+                raise type(err)(err.errno, f"cannot append to checkpoint store {str(self.path)!r}: {err.strerror or err}") from None
         for r in records:
             self.done[int(r["index"])] = dict(r)
 

@@ -7,6 +7,7 @@ line on stderr (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,6 +37,25 @@ def _configure_logging(verbose: int, level: str | None) -> None:
 class _Group(click.Group):
     """Turns ValueError/OSError/KeyError/ImportError into one-line errors unless --debug is given."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Every failure is one ``kinmix: error:`` line: usage errors of the group itself (``kinmix --bogus``)
+        exit 2, Ctrl-C anywhere (also while starting up) exits 130 with ``kinmix: interrupted``."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name or "kinmix", complete_var, False, **extra)
+        except click.UsageError as err:
+            where = f"kinmix {err.ctx.info_name} --help" if err.ctx is not None and err.ctx.parent is not None else "kinmix --help"
+            click.echo(f"kinmix: error: {err.format_message()} (see '{where}')", err=True)
+            sys.exit(2)
+        except click.ClickException as err:
+            click.echo(f"kinmix: error: {err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("kinmix: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -60,6 +80,7 @@ def _parse_width(text: str):
 
 def _parse_masses(text: str | None, likelihood):
     """'LO:HI:N' (log-spaced) or 'M1,M2,...' in GeV; None: the default refined grid."""
+    from ._checks import check_grid_size, check_masses
     from .scan import default_mass_grid
 
     if text is None:
@@ -74,11 +95,16 @@ def _parse_masses(text: str | None, likelihood):
             raise ValueError(f"--masses {text!r}: LO and HI must be numbers and N an integer (LO:HI:N)") from None
         if not (0 < lo < hi < float("inf")) or n < 1:
             raise ValueError(f"--masses {text!r}: need 0 < LO < HI < inf and N >= 1")
+        check_grid_size(n, "masses (--masses N)")  # before the grid is allocated
+        check_masses("--masses", [lo, hi])
         return np.geomspace(lo, hi, n)
+    items = text.split(",")
+    check_grid_size(len(items), "masses (--masses list)")
     try:
-        return np.array([float(x) for x in text.split(",")])
+        values = np.array([float(x) for x in items])
     except ValueError:
         raise ValueError(f"--masses {text!r}: expected LO:HI:N (log-spaced) or a comma-separated list of numbers (GeV)") from None
+    return check_masses("--masses", values)
 
 
 def _likelihood(beam_spread_rel: float | None, mw_choice: str):
@@ -206,9 +232,12 @@ def cli(ctx: click.Context, debug: bool, verbose: int = 0, log_level: str | None
 
     eps is always Hook et al.'s: L > -(sin eps/2) F'_{mu nu} B^{mu nu} (arXiv:1006.0973); masses are physical.
     """
+    from ._env import source_date_epoch
+
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     _configure_logging(verbose, log_level)
+    source_date_epoch()  # a bad SOURCE_DATE_EPOCH fails here, before any work
 
 
 @cli.command()
@@ -217,9 +246,11 @@ def cli(ctx: click.Context, debug: bool, verbose: int = 0, log_level: str | None
 @click.option("--width", default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
 def spectrum(mass: float, epsilon: float, width: str) -> None:
     """Print masses, couplings and widths of A, Z, Z' for one dark photon."""
+    from ._checks import check_mass
     from .inputs import FERMIONS
     from .model import DarkPhoton
 
+    check_mass("--mass", mass)
     dp = DarkPhoton(mass, epsilon, width=_parse_width(width))
     click.echo(f"m_Z = {dp.mz:.6f} GeV   m_Z' = {dp.mzp:.6f} GeV   m_X (Lagrangian) = {dp.mx:.6f} GeV   xi = {dp.xi:.6g}")
     click.echo(f"Gamma_Z = {dp.total_width('Z'):.6g} GeV   Gamma_Z' = {dp.total_width('Zp'):.6g} GeV   "
@@ -250,7 +281,10 @@ def limit(mass: float, width: str, method: str, beam_spread_rel, mw_choice: str,
     With --model: the limit on the model's gauge coupling g_z (CLs observed, expected, +-1/2 sigma band,
     Delta chi^2), its nominal g_z if it has one, and whether that (or --g-z) is excluded at this mass.
     """
+    from ._checks import check_mass
     from .likelihood.limits import METHODS, upper_limit
+
+    check_mass("--mass", mass)
 
     if not (0.0 < cl < 1.0):
         raise ValueError(f"--cl must lie in (0, 1), got {cl!r}")
@@ -456,8 +490,9 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     POI mu = (g_z/g_ref)^2 in the workspaces); the checkpoint records the model, so --resume refuses a
     store of another model or of the dark photon.
     """
-    from ._checks import as_positive_array
-    from .checkpoint import CheckpointStore, ScanInterrupted, graceful_signals
+    from ._checks import as_positive_array, check_inspire_id, scan_size_warning
+    from .checkpoint import CheckpointStore, ScanInterrupted, critical, graceful_signals
+    from .io import outputset
     from .model.dark_sector import parse_width
     from .parallel import check_execution, connect
 
@@ -474,6 +509,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
         _int_option("--workers", workers_text, 1), scheduler, _float_option("--connect-timeout", timeout_text)
     )
     chunk = _int_option("--chunk", chunk_text, 1)
+    check_inspire_id(inspire_id)
     out = _check_out_dir(out_dir)
     # overlays are loaded (and unknown names refused) before the scan; a g_z figure has none
     overlays = _overlays(overlay_names, external_dir) if plot and spec is None else []
@@ -494,6 +530,9 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
             path = checkpoint_path(out, w)
             if path.exists():
                 CheckpointStore.check_resumable(path, store_key(like, w, methods, grid, spec), grid)
+    size_note = scan_size_warning(grid.size, len(widths), methods, workers, model=spec is not None)
+    if size_note:
+        click.echo(f"kinmix: warning: {size_note}", err=True)
 
     # recorded in every output; execution options (workers, chunk, resume) are not: they do not change results
     # (a different chunk size only in the last bit: batched BLAS on other shapes, tests/test_distributed.py)
@@ -512,19 +551,36 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
         try:
             connection = connect(workers, scheduler, timeout)  # fails fast on a bad address
             try:
-                out.mkdir(parents=True, exist_ok=True)
-                for w in widths:
-                    current = w
-                    curves.append(run_scan(grid, w, methods, likelihood=like, progress=not quiet, chunk=chunk,
-                                           client=None if connection is None else connection.client,
-                                           checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs,
-                                           model=spec))
-                current = None
-            finally:
+                lock = outputset.locked(out, "kinmix scan")  # one writer per directory (clear error otherwise)
+                lock.__enter__()
+            except BaseException:
                 if connection is not None:
                     connection.close()
-            written = _write_outputs(curves, out, plot, like, inspire_id,
-                                     export and any(m in methods for m in ("cls", "exact", "pyhf")), encoding, overlays)
+                raise
+            try:
+                outputset.remove_stale(out)  # staging/temporary files of an interrupted run
+                try:
+                    for w in widths:
+                        current = w
+                        curves.append(run_scan(grid, w, methods, likelihood=like, progress=not quiet, chunk=chunk,
+                                               client=None if connection is None else connection.client,
+                                               checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs,
+                                               model=spec))
+                    current = None
+                finally:
+                    if connection is not None:
+                        connection.close()
+                stage = outputset.staging_dir(out)
+                try:
+                    _write_outputs(curves, stage, plot, like, inspire_id, export and any(m in methods for m in ("cls", "exact", "pyhf")),
+                                   encoding, overlays)
+                    with critical():  # SIGINT/SIGTERM wait for the commit; SIGKILL leaves INCOMPLETE
+                        written = outputset.commit(out, stage, command="kinmix scan",
+                                                   info={"scan_ids": {c.width: c.metadata["scan_id"] for c in curves}})
+                finally:
+                    shutil.rmtree(stage, ignore_errors=True)
+            finally:
+                lock.__exit__(None, None, None)
         except ScanInterrupted as stop:
             if (ctx.obj or {}).get("debug"):
                 raise
@@ -608,15 +664,53 @@ def _signal_name(signum: int) -> str:
               help="pyhf layout: whitened (3 pyhf parameters, rotation in whitening.json) or per_measurement.")
 def export(from_dir, out_dir, inspire_id, encoding) -> None:
     """Write bkgonly.json + patchset.json (+ whitening.json) for the curves of a previous scan."""
-    from .io.curves import read_limits_json
+    from ._checks import check_inspire_id
+    from .io import outputset
     from .scan import export_workspaces
 
+    check_inspire_id(inspire_id)
+    curves = _read_curves(from_dir)
+    out = _check_out_dir(out_dir)
+    with _removed_if_failed(out), outputset.locked(out, "kinmix export"):
+        outputset.remove_stale(out)
+        stage = outputset.staging_dir(out)
+        try:
+            export_workspaces(curves, stage, inspire_id=inspire_id, encoding=encoding)
+            written = outputset.commit(out, stage, command="kinmix export",
+                                       info={"scan_ids": {c.width: c.metadata.get("scan_id") for c in curves}})
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _read_curves(from_dir) -> list:
+    """The verified limits_<width>.json of a previous scan (content hash checked, no incomplete set)."""
+    from .io.curves import read_limits_json
+    from .io.outputset import check_not_incomplete
+
+    check_not_incomplete(from_dir)
     files = sorted(Path(from_dir).glob("limits_*.json"))
     if not files:
         raise ValueError(f"no limits_<width>.json in {from_dir}")
-    curves = [read_limits_json(f) for f in files]
-    paths = export_workspaces(curves, out_dir, inspire_id=inspire_id, encoding=encoding)
-    click.echo("wrote " + ", ".join(str(p) for p in paths))
+    return [read_limits_json(f) for f in files]
+
+
+class _removed_if_failed:
+    """Remove ``path`` if this command created it and fails before writing anything into it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.existed = self.path.exists()
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None and not self.existed and self.path.is_dir():
+            try:
+                self.path.rmdir()  # only if empty: never removes what was written
+            except OSError:
+                pass
 
 
 @cli.command()
@@ -626,13 +720,9 @@ def export(from_dir, out_dir, inspire_id, encoding) -> None:
 @_overlay_options
 def plot(from_dir, out_files, overlay_names, external_dir) -> None:
     """Plot the curves of a previous scan with published limits (lists what is drawn and what is skipped)."""
-    from .io.curves import read_limits_json
     from .plotting.exclusion import exclusion_figure, save_figure
 
-    files = sorted(Path(from_dir).glob("limits_*.json"))
-    if not files:
-        raise ValueError(f"no limits_<width>.json in {from_dir}")
-    curves = [read_limits_json(f) for f in files]
+    curves = _read_curves(from_dir)
     if all(c.coupling == "epsilon" for c in curves):
         overlays = _overlays(overlay_names, external_dir)
     else:
@@ -655,8 +745,12 @@ def recast_cms_cmd(alpha_d, m_chi, resolution, out_dir, cms_limit) -> None:
     """Relax the CMS dimuon dark-photon limits for a broad dark photon decaying to Dirac DM (arXiv:2505.03241)."""
     from .recast.cms_dimuon import recast_cms
 
-    values = [float(x) for x in alpha_d.split(",")]
-    result = recast_cms(values, m_chi, resolution, Path(out_dir), None if cms_limit is None else Path(cms_limit))
+    try:
+        values = [float(x) for x in alpha_d.split(",")]
+    except ValueError:
+        raise ValueError(f"--alpha-d {alpha_d!r}: expected comma-separated numbers") from None
+    with _removed_if_failed(Path(out_dir)):
+        result = recast_cms(values, m_chi, resolution, Path(out_dir), None if cms_limit is None else Path(cms_limit))
     relaxed = np.asarray(result["eps_relaxed"])  # (n_alpha, n_mass)
     for k, a in enumerate(values):
         ratio = relaxed[k] / np.asarray(result["eps_cms"])
@@ -673,7 +767,8 @@ def zprime_limits_cmd(out_dir) -> None:
     """95% CL LEP-II and electroweak mass limits on the named Z' models of the PDG review (zprime_limits.csv)."""
     from .zprime_limits import zprime_limits
 
-    csv_path = zprime_limits(out_dir)
+    with _removed_if_failed(Path(out_dir)):
+        csv_path = zprime_limits(out_dir)
     click.echo(f"wrote {csv_path} and {csv_path.with_suffix('.json')}")
 
 

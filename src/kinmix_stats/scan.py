@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._checks import as_positive_array, check_choice, check_in_range
+from ._checks import check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
@@ -379,6 +379,13 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
     Runs in this process or on a Dask worker. A limit that is not a finite positive number (e.g. the
     window edge eps = 0 exactly at m_Z0) becomes NaN, and the point's status says why: never a silent NaN.
     """
+    from .parallel import blas_single_thread
+
+    with blas_single_thread():  # same bits in this process and on any worker (see kinmix_stats.parallel)
+        return _scan_chunk_pinned(like, masses, width, methods, start)
+
+
+def _scan_chunk_pinned(like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int) -> list[dict[str, Any]]:
     n = masses.size
     cols = {k: np.full(n, np.nan) for k in _COLUMNS}
     st_cls = ["ok"] * n
@@ -505,6 +512,14 @@ def scan(
     from .likelihood.limits import likelihood_coupling
     from .parallel import check_execution, connect, run_tasks
 
+    from ._checks import check_grid_size, check_masses, check_type
+    from .checkpoint import scan_id
+
+    if likelihood is not None:
+        check_type("likelihood", likelihood, PrecisionLikelihood, "a PrecisionLikelihood or None")
+    if masses is not None:  # before any likelihood is built: a bad grid fails at once
+        masses = np.unique(check_masses("masses", masses))
+        check_grid_size(masses.size)
     if isinstance(model, str):
         model = ModelSpec(model)
     if model is not None and not isinstance(model, ModelSpec):
@@ -538,18 +553,16 @@ def scan(
         raise ValueError("give a Dask client, or workers/scheduler, not both")
     if masses is None:
         masses = default_mass_grid(likelihood=like) if model is None else default_model_mass_grid(likelihood=like)
-    else:
-        masses = np.unique(as_positive_array("masses", masses, unit="GeV"))
     n = masses.size
     meta = _metadata(like, width, methods, metadata, model)
+    key = store_key(like, width, methods, masses, model)
+    meta["scan_id"] = scan_id(key)  # the identity of this scan, also on every checkpoint line
     canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
 
-    key: dict[str, Any] = {}
     done: dict[int, dict[str, Any]] = {}
     if checkpoint is not None:
         from .checkpoint import CheckpointStore
 
-        key = store_key(like, width, methods, masses, model)
         if resume and Path(checkpoint).exists():
             done, _ = CheckpointStore.check_resumable(checkpoint, key, masses)  # read-only: refuse before any work
     elif resume:
@@ -704,10 +717,20 @@ def export_workspaces(
     """
     from .likelihood.limits import coupling_delta_th, likelihood_coupling
 
+    from ._checks import check_inspire_id
+
     check_choice("encoding", encoding, ENCODINGS)
+    if isinstance(curves, (str, bytes, os.PathLike)) or not isinstance(curves, (LimitCurve, Sequence)):
+        raise TypeError(f"export_workspaces: curves must be a LimitCurve or a sequence of them, got {curves!r} ({type(curves).__name__})")
     curves = [curves] if isinstance(curves, LimitCurve) else list(curves)
     if not curves:
         raise ValueError("export_workspaces: no curves given")
+    for c in curves:
+        if not isinstance(c, LimitCurve):
+            raise TypeError(f"export_workspaces: expected LimitCurve objects, got {c!r} ({type(c).__name__})")
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"export_workspaces: out_dir must be a path, got {out_dir!r} ({type(out_dir).__name__})")
+    check_inspire_id(inspire_id)
     kinds = {(c.coupling, c.model, _json_key(c.metadata.get("model"))) for c in curves}
     if len(kinds) != 1:
         raise ValueError(

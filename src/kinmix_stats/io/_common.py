@@ -74,11 +74,11 @@ def chdir(path: Path) -> Iterator[None]:
 def source_date_epoch() -> int:
     """Timestamp written into binary containers: $SOURCE_DATE_EPOCH (reproducible-builds convention),
     default 946684800 = 2000-01-01T00:00:00Z (ROOT's TDatime cannot represent dates before 1995), so
-    the same inputs give byte-identical ROOT and tar.gz files."""
-    try:
-        return int(os.environ.get("SOURCE_DATE_EPOCH", "946684800"))
-    except ValueError:
-        raise ValueError(f"SOURCE_DATE_EPOCH must be an integer (seconds), got {os.environ['SOURCE_DATE_EPOCH']!r}") from None
+    the same inputs give byte-identical ROOT and tar.gz files. Validated (integer, 1995-2058) by
+    :func:`kinmix_stats._env.source_date_epoch`."""
+    from .._env import source_date_epoch as _validated
+
+    return _validated()
 
 
 def deterministic_tarball(directory: Path) -> bytes:

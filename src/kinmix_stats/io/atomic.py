@@ -118,6 +118,12 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
             yield fh
             _sync_close(fh)
         tmp.replace(dest)
+    except OSError as err:  # e.g. ENOSPC: say which file could not be written
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if str(dest) in str(err) or err.errno is None:
+            raise
+        raise type(err)(err.errno, f"cannot write {str(dest)!r}: {err.strerror or err}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -24,6 +24,7 @@ in every format (column names, HEPData variables and qualifiers, ROOT titles, th
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -51,6 +52,7 @@ __all__ = [
     "read_limits_csv",
     "write_limits_json",
     "read_limits_json",
+    "content_sha256",
     "write_hepdata",
     "write_root",
     "read_root",
@@ -159,7 +161,16 @@ def _json_document(curve: LimitCurve) -> dict[str, Any]:
     if curve.coupling == "g_z":
         doc["coupling_definition"] = GZ_DEFINITION
     doc.update(body)
+    doc["content_sha256"] = content_sha256(doc)
     return doc
+
+
+def content_sha256(doc: dict[str, Any]) -> str:
+    """sha256 of a limits JSON document without its ``content_sha256`` key, in canonical form (sorted
+    keys, no whitespace; floats by ``repr``, which round-trips, so a re-read document hashes the same)."""
+    body = {k: v for k, v in doc.items() if k != "content_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def write_limits_json(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
@@ -169,23 +180,40 @@ def write_limits_json(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
     return atomic_write_json(path, _json_document(curve), indent=2)
 
 
-def read_limits_json(path: str | os.PathLike[str]) -> LimitCurve:
-    """Read a file written by :func:`write_limits_json`."""
+def read_limits_json(path: str | os.PathLike[str], *, verify: bool = True) -> LimitCurve:
+    """Read a file written by :func:`write_limits_json`.
+
+    With ``verify`` (default) the document must carry the ``content_sha256`` the writer put in it and
+    match it: a limit, status or metadata edited after the scan is refused (``ValueError`` naming the file).
+    """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"limits JSON {str(p)!r} does not exist")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not a text file (not UTF-8): not a limits JSON") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{p}: not valid JSON ({err})") from None
+    except OSError as err:
+        raise OSError(err.errno, f"cannot read {str(p)!r}: {err.strerror}") from None
     if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
         raise ValueError(f"{p}: not a {JSON_FORMAT} document (format={doc.get('format') if isinstance(doc, dict) else None!r})")
     if doc.get("format_version") != JSON_FORMAT_VERSION:
         raise ValueError(f"{p}: format_version {doc.get('format_version')!r} not supported (expected {JSON_FORMAT_VERSION})")
     try:
-        return LimitCurve.from_dict(doc)
-    except ValueError as err:
+        curve = LimitCurve.from_dict(doc)
+    except (ValueError, TypeError) as err:
         raise ValueError(f"{p}: {err}") from err
+    if verify:
+        recorded = doc.get("content_sha256")
+        if not isinstance(recorded, str):
+            raise ValueError(f"{p}: no content_sha256: the file was not written by this version of kinmix_stats "
+                             "or was edited; rerun the scan")
+        if recorded != content_sha256(doc):
+            raise ValueError(f"{p}: content does not match its content_sha256 {recorded[:12]}: the file was changed "
+                             "after it was written; rerun the scan")
+    return curve
 
 
 # ---------------------------------------------------------------- HEPData and ROOT (own modules)

@@ -737,7 +737,12 @@ def upper_limit(
     :func:`cls_limits`, :func:`chi2_limits`, ``exact_limits`` or ``pyhf_limits``. A scalar ``mass`` gives a
     scalar result (:meth:`LimitResult.squeeze`), an array of masses a result with one entry per mass.
     """
+    from .._checks import check_masses, check_type
+
     check_choice("method", method, METHODS)
+    if likelihood is not None:
+        check_type("likelihood", likelihood, PrecisionLikelihood, "a PrecisionLikelihood or None")
+    mass = check_masses("mass", mass) if np.ndim(mass) else check_masses("mass", [mass])[0]
     like = default_likelihood() if likelihood is None else likelihood
     if method == "pyhf":
         from .pyhf_engine import pyhf_limits

@@ -135,6 +135,14 @@ class PrecisionLikelihood:
         energy_ranges: bool = True,
         isr: bool = False,
     ) -> None:
+        if isinstance(datasets, str):  # one dataset name, not a sequence of one-letter names
+            datasets = [datasets]
+        elif datasets is not None and not all(isinstance(d, str) for d in datasets):
+            raise TypeError(f"datasets must be dataset names (strings), got {datasets!r}")
+        if sm is not None and not isinstance(sm, SMParameters):
+            raise TypeError(f"sm must be SMParameters or None, got {type(sm).__name__}")
+        if not callable(model_factory):
+            raise TypeError(f"model_factory must be callable (masses, coupling, width, sm) -> model, got {model_factory!r}")
         self.sm = SMParameters() if sm is None else sm
         self.mw_choice = mw_choice
         self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))

@@ -125,8 +125,12 @@ def load_cms_limit(path: str | os.PathLike | None = None, sm: SMParameters | Non
                 "(GPL-2.0-or-later, not shipped) or its directory"
             )
         file = Path(load_external_limit(CMS_LIMIT_NAME, directory=path).path)
-    raw = np.loadtxt(file, comments="#", ndmin=2)
-    if raw.shape[1] != 2:
+    try:
+        raw = np.loadtxt(file, comments="#", ndmin=2)
+    except (ValueError, UnicodeDecodeError) as err:
+        reason = str(err).splitlines()[0][:80] if str(err) else type(err).__name__
+        raise ValueError(f"{file}: not a two-column table of numbers (mass GeV, eps_gamma): {reason}") from None
+    if raw.ndim != 2 or raw.shape[0] == 0 or raw.shape[1] != 2:
         raise ValueError(f"{file}: expected two columns (mass GeV, eps_gamma), got shape {raw.shape}")
     sentinel = raw[:, 1] >= DARKCAST_SENTINEL
     m, e = raw[~sentinel, 0], raw[~sentinel, 1]
@@ -368,9 +372,9 @@ def recast_cms(
     alphas, mc = _validate_inputs(alpha_d, m_chi, resolution)
     sm = SMParameters() if sm is None else sm
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     cms = load_cms_limit(cms_limit_path, sm)
     pdf = load_pdf(pdf_set, 0, pdf_path)
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once the inputs are known to be good
     dy = DrellYan(pdf, m_min=5.0, m_max=300.0)
 
     if masses is None:

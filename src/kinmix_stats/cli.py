@@ -238,6 +238,9 @@ def cli(ctx: click.Context, debug: bool, verbose: int = 0, log_level: str | None
     ctx.obj["debug"] = debug
     _configure_logging(verbose, log_level)
     source_date_epoch()  # a bad SOURCE_DATE_EPOCH fails here, before any work
+    from .parallel import blas_single_thread
+
+    ctx.with_resource(blas_single_thread())  # same bits whatever --workers: every computation of the command single-threaded
 
 
 @cli.command()

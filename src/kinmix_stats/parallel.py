@@ -144,6 +144,18 @@ def blas_single_thread():
     return threadpool_limits(limits=1)
 
 
+def pinned_blas(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: run ``fn`` under :func:`blas_single_thread` (its numbers then do not depend on the caller's threads)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with blas_single_thread():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _worker_env() -> dict[str, str]:
     """Single-threaded BLAS in every worker (as in this process by default; see tests/conftest.py)."""
     return {k: os.environ.get(k, "1") for k in _BLAS_VARS}

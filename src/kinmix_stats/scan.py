@@ -30,6 +30,7 @@ from ._checks import check_choice, check_in_range
 from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
+from .parallel import pinned_blas
 from .results import STATUS_OK, LimitCurve, canonical_json
 
 __all__ = [
@@ -685,6 +686,7 @@ def limit_status(status: str) -> str:
     return STATUS_OK if all(p.partition(": ")[0] == "chi2" for p in status.split("; ")) else status
 
 
+@pinned_blas  # the export's fits and rotations give the same bits whatever the caller's BLAS threads
 def export_workspaces(
     curves: LimitCurve | Sequence[LimitCurve],
     out_dir: str | os.PathLike[str],

@@ -404,7 +404,7 @@ def test_resume_with_a_torn_last_line_completes_identically(ref_dir, tmp_path):
     assert (run / "limits_narrow.csv").read_bytes() == (ref_dir / "limits_narrow.csv").read_bytes()
     from kinmix_stats.checkpoint import read_store
 
-    strip = lambda recs: {i: {k: v for k, v in r.items() if k != "_line"} for i, r in recs.items()}  # noqa: E731
+    strip = lambda recs: {i: {k: v for k, v in r.items() if k != "_line"} for i, r in recs.items()}
     assert strip(read_store(store)[1]) == strip(read_store(ref_dir / "checkpoint_narrow.jsonl")[1])
     outputset.verify(run)
 
@@ -478,7 +478,7 @@ def test_export_bad_inspire_id_refused_before_writing(ref_dir, tmp_path):
 def test_enospc_names_the_file(tmp_path, monkeypatch):
     import errno
 
-    import kinmix_stats.io.atomic as atomic
+    from kinmix_stats.io import atomic
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -239,7 +239,7 @@ def check_workers(workers: object, name: str = "workers") -> int:
 
 
 # ---------------------------------------------------------------------------- reproducibility
-from ._env import source_date_epoch  # noqa: E402  (validated without numpy; see kinmix_stats._env)
+from ._env import source_date_epoch
 
 
 def check_inspire_id(value: object) -> str | None:

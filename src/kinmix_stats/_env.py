@@ -57,7 +57,9 @@ def import_guard() -> Iterator[None]:
 
 
 def _is_cli() -> bool:
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    from pathlib import Path
+
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     return name in ("kinmix", "-m", "cli.py")
 
 

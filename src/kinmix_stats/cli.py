@@ -6,6 +6,7 @@ line on stderr (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
@@ -710,10 +711,8 @@ class _removed_if_failed:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None and not self.existed and self.path.is_dir():
-            try:
+            with contextlib.suppress(OSError):
                 self.path.rmdir()  # only if empty: never removes what was written
-            except OSError:
-                pass
 
 
 @cli.command()

@@ -510,11 +510,10 @@ def scan(
     before anything is written). Outputs and metadata are identical with and without resuming.
     Points without a limit keep NaN with a status saying why (e.g. at m_Z0, where no Z'-like state exists).
     """
-    from .likelihood.limits import likelihood_coupling
-    from .parallel import check_execution, connect, run_tasks
-
     from ._checks import check_grid_size, check_masses, check_type
     from .checkpoint import scan_id
+    from .likelihood.limits import likelihood_coupling
+    from .parallel import check_execution, connect, run_tasks
 
     if likelihood is not None:
         check_type("likelihood", likelihood, PrecisionLikelihood, "a PrecisionLikelihood or None")
@@ -717,9 +716,8 @@ def export_workspaces(
     with, rebuilt by :func:`likelihood_from_metadata` (datasets, W-mass choice, beam spread and, for a
     model, ``metadata["model"]``). Patches are streamed to disk (memory does not grow with their number).
     """
-    from .likelihood.limits import coupling_delta_th, likelihood_coupling
-
     from ._checks import check_inspire_id
+    from .likelihood.limits import coupling_delta_th, likelihood_coupling
 
     check_choice("encoding", encoding, ENCODINGS)
     if isinstance(curves, (str, bytes, os.PathLike)) or not isinstance(curves, (LimitCurve, Sequence)):

@@ -93,7 +93,7 @@ def locked(directory: str | os.PathLike[str], command: str) -> Iterator[Path]:
                 ) from None
             raise
         try:  # the previous owner may have removed the file between our open and flock: retry on a fresh one
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+            if os.fstat(fd).st_ino == path.stat().st_ino:
                 break
         except FileNotFoundError:
             pass
@@ -104,7 +104,7 @@ def locked(directory: str | os.PathLike[str], command: str) -> Iterator[Path]:
         yield out
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(path)  # while still holding the lock: nobody can be waiting on this inode's lock
+            path.unlink()  # while still holding the lock: nobody can be waiting on this inode's lock
         os.close(fd)
 
 

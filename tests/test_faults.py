@@ -193,7 +193,8 @@ def test_recast_cms_bad_resolution_leaves_no_directory(tmp_path):
 def test_group_usage_error_exits_2_in_a_real_process(tmp_path):
     res = subprocess.run([sys.executable, "-m", "kinmix_stats.cli", "--bogus"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stdout == ""
-    assert res.stderr.strip().splitlines() == ["kinmix: error: No such option '--bogus'. (see 'kinmix --help')"]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kinmix: error: No such option '--bogus'.") and "(see 'kinmix --help')" in lines[0]
 
 
 def test_ctrl_c_while_starting_up_is_one_line(tmp_path):

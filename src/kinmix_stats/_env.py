@@ -66,12 +66,28 @@ def _is_cli() -> bool:
 @contextlib.contextmanager
 def interrupted_at_start() -> Iterator[None]:
     """Ctrl-C while the ``kinmix`` command imports the package: one line and exit status 130, no traceback
-    (in a Python session the KeyboardInterrupt propagates as usual)."""
+    (in a Python session the KeyboardInterrupt propagates as usual). A SIGINT inside a C extension's
+    import surfaces as an ImportError (numpy), so the signal itself is recorded."""
+    import signal
+    import threading
+
+    if not _is_cli() or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+
+    def handler(signum, frame):  # noqa: ARG001 - signal handler signature
+        hit.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
-    except KeyboardInterrupt:
-        if not _is_cli():
+    except BaseException:
+        if not hit:
             raise
         sys.stderr.write("kinmix: interrupted while starting up\n")
         sys.stderr.flush()
         raise SystemExit(130) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -12,8 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import click
-import numpy as np
+from ._env import import_guard, interrupted_at_start
+
+with import_guard(), interrupted_at_start():  # Ctrl-C / a bad SOURCE_DATE_EPOCH while importing: no traceback
+    import click
+    import numpy as np
 
 __all__ = ["main", "cli"]
 

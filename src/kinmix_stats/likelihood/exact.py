@@ -141,7 +141,10 @@ class ExactLikelihood:
     def predict(self, mass: float, eps: float, width, a: float, b: float) -> np.ndarray | None:
         """Exact delta_th (n,) at eps and scaled nuisances (a, b); None if no Z'-like state exists."""
         self.nfcn += 1
-        delta, valid = self.like.delta_th(np.array([mass]), float(eps), width, a * self.scale[0], b * self.scale[1])
+        try:
+            delta, valid = self.like.delta_th(np.array([mass]), float(eps), width, a * self.scale[0], b * self.scale[1])
+        except ValueError:  # a migrad step left the physical SM parameters (e.g. alpha <= 0): outside the domain
+            return None
         return delta[0] if valid[0] else None
 
     def chi2(self, data: np.ndarray, aux: float, delta: np.ndarray | None, a: float) -> float:

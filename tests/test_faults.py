@@ -671,10 +671,13 @@ def test_workers_1_and_2_give_byte_identical_outputs(tmp_path):
     with threadpool_limits(limits=2):  # in-process run with multi-threaded BLAS allowed
         _ok(args + ["--out", str(tmp_path / "w1"), "--workers", "1"])
     _ok(args + ["--out", str(tmp_path / "w2"), "--workers", "2"])
-    files = sorted(str(p.relative_to(tmp_path / "w1")) for p in (tmp_path / "w1").rglob("*") if p.is_file())
+    files = sorted(outputset.verify(tmp_path / "w1")["files"])  # the committed output set (not the checkpoint)
     assert "workspaces/patchset.json" in files and "limits.root" in files
-    for f in sorted(files, key=lambda f: f == "MANIFEST.json"):  # the manifest last: a difference names its file
+    for f in [*files, "MANIFEST.json"]:  # the manifest last: a difference names its file
         assert (tmp_path / "w1" / f).read_bytes() == (tmp_path / "w2" / f).read_bytes(), f
+    # the checkpoint holds the same lines; on 2 workers chunks are appended in completion order
+    lines = [sorted((tmp_path / w / "checkpoint_narrow.jsonl").read_text().splitlines()) for w in ("w1", "w2")]
+    assert lines[0] == lines[1]
 
 
 # ================================================================== 8. API

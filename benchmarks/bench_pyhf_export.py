@@ -81,6 +81,8 @@ def main() -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     rows: list[tuple[str, str, str]] = []
     say = lambda s: print(s, flush=True)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_start = os.getloadavg()[0]
 
     # 1. make demo's scan, then the export step alone
     demo = work / "demo"
@@ -170,7 +172,7 @@ def main() -> None:
     pyhf.set_backend("numpy", "scipy")
 
     # 5. old layout baseline on the same hypothesis (one patch), fit capped
-    one = km.scan(np.array([chosen[0]["metadata"]["values"][0]]), "wide", methods=("cls",), likelihood=like)
+    one = km.scan(np.array([chosen[0]["metadata"]["values"][0]]), "wide", method="cls", likelihood=like)
     old_dir = work / "old"
     km.export_workspaces(one, old_dir, likelihood=like, encoding="per_measurement")
     old_ps = json.loads((old_dir / "patchset.json").read_text())
@@ -200,8 +202,11 @@ def main() -> None:
         body = readme.read_text()
         head, rest = body.split(START, 1)
         _, tail = rest.split(END, 1)
-        note = (f"\nMeasured by `python benchmarks/bench_pyhf_export.py --update-readme` ({time.strftime('%Y-%m-%d')}, "
-                "shared 2-core machine under load from other jobs: absolute times are pessimistic, ratios are from one run):\n\n")
+        load_end = os.getloadavg()[0]
+        note = (f"\nMeasured by `python benchmarks/bench_pyhf_export.py --update-readme` ({started} to "
+                f"{time.strftime('%H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, 1-min load average "
+                f"{load_start:.1f} at the start and {load_end:.1f} at the end; the load includes any other jobs on the "
+                "machine, so absolute times are upper bounds and the ratios within this one run are the meaningful part):\n\n")
         readme.write_text(head + START + note + text + "\n" + END + tail)
         print(f"updated {readme}")
 

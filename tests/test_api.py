@@ -51,6 +51,25 @@ def test_chi2_scalar_and_squeeze_of_several_masses_is_refused(like):
         many.squeeze()
 
 
+def test_upper_limit_options_reach_their_engine_and_misplaced_ones_are_named(like):
+    """The documented keyword options change the engine's result; an unknown keyword or one that the chosen
+    method's engine does not take raises a TypeError naming it (it is never silently ignored)."""
+    loose = km.upper_limit([150.0, 300.0], "wide", likelihood=like, rtol=0.3, max_iter=1)
+    tight = km.upper_limit([150.0, 300.0], "wide", likelihood=like, rtol=1e-4)
+    assert loose.iterations == 1 and tight.iterations > 1
+    assert not np.allclose(loose.limit_observed, tight.limit_observed, rtol=1e-6)
+    at_90 = km.upper_limit(150.0, "wide", likelihood=like, cl=0.90)
+    assert at_90.limit_observed < km.upper_limit(150.0, "wide", likelihood=like).limit_observed
+    strict = km.upper_limit(150.0, "wide", "chi2", likelihood=like, delta_chi2=1.0)
+    assert strict.limit_observed < km.upper_limit(150.0, "wide", "chi2", likelihood=like).limit_observed
+    with pytest.raises(TypeError, match="unexpected keyword argument 'rtoll'"):
+        km.upper_limit(150.0, likelihood=like, rtoll=0.1)
+    with pytest.raises(TypeError, match=r"option 'gtol' does not apply to method='cls'"):
+        km.upper_limit(150.0, likelihood=like, gtol=0.01)
+    with pytest.raises(TypeError, match=r"option 'e_min' does not apply to method='pyhf'"):
+        km.upper_limit(150.0, method="pyhf", likelihood=like, e_min=None)
+
+
 def test_reprs_are_short_and_name_the_coupling(like):
     one = km.upper_limit(150.0, width="wide", likelihood=like)
     many = km.upper_limit(np.geomspace(120.0, 900.0, 12), width="wide", likelihood=like)

@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "PDG": ".inputs",
     "SMParameters": ".inputs",
-    "LimitResult": ".likelihood.limits",
+    "LimitResult": ".results",
     "upper_limit": ".likelihood.limits",
     "PrecisionLikelihood": ".likelihood.precision",
     "DarkPhoton": ".model",
@@ -49,11 +49,11 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:
     from .inputs import PDG, SMParameters
-    from .likelihood.limits import LimitResult, upper_limit
+    from .likelihood.limits import upper_limit
     from .likelihood.precision import PrecisionLikelihood
     from .model import DarkPhoton, DiracDarkMatter, U1Charges, ZPrime, charge_family, named_model
     from .observables import observables, predict
-    from .results import LimitCurve
+    from .results import LimitCurve, LimitResult
     from .scan import default_mass_grid, export_workspaces, scan
 
 

@@ -1,8 +1,9 @@
-"""Immutable result containers for exclusion scans.
+"""Immutable result containers: the one result family of the package.
 
-:class:`LimitCurve` is the one object every output writer (``io``) and figure (``plotting``) consumes.
-It follows cabinetry's ``LimitResults`` habit: a frozen container whose docstring lists every field,
-carrying its band, its cross-check and a per-point status, never a bare tuple of arrays.
+:class:`LimitResult` is what a limit engine returns (``km.upper_limit``, one entry per mass, with the fit
+details); :class:`LimitCurve` is the one object every output writer (``io``) and figure (``plotting``)
+consumes. Both follow cabinetry's ``LimitResults`` habit: a frozen container whose docstring lists every
+field, carrying its band, its cross-check and a per-point status, never a bare tuple of arrays.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .likelihood.precision import PrecisionLikelihood
+
 __all__ = [
+    "CLOSED_FORM_ENGINE",
     "LimitCurve",
+    "LimitResult",
     "CURVE_COLUMNS",
     "LIMIT_COLUMNS",
     "KNOWN_CONVENTIONS",
@@ -46,6 +52,8 @@ STATUS_OK = "ok"
 #: U(1)' gauge coupling ``"g_z"`` of a Z' model of the PDG review (kinetic/mass mixing then fixed inputs).
 COUPLINGS: tuple[str, ...] = ("epsilon", "g_z")
 _PREFIX = {"epsilon": "eps95", "g_z": "gz95"}
+#: engine of "cls" and "chi2" results: numpy/scipy linear algebra, no fitting library
+CLOSED_FORM_ENGINE = {"engine": "closed form", "algorithm": "linear Gaussian profile (generalised least squares), numpy/scipy"}
 
 
 def output_columns(coupling: str = "epsilon") -> tuple[str, ...]:
@@ -331,11 +339,7 @@ class LimitCurve:
     def to_dataframe(self):
         """The CSV content as a ``pandas.DataFrame`` (file column names, ``status`` last; width, model and
         coupling in ``DataFrame.attrs``). pandas is optional: without it this raises ``ImportError``."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("LimitCurve.to_dataframe needs pandas, which is optional and not installed "
-                              "(pip install pandas); to_dict() gives the same content without it") from None
+        pd = _pandas("LimitCurve.to_dataframe")
         df = pd.DataFrame({name: getattr(self, c) for c, name in zip(CURVE_COLUMNS, self.output_columns, strict=True)})
         df["status"] = list(self.status)
         df.attrs.update({"width": self.width, "model": self.model, "coupling": self.coupling,
@@ -370,6 +374,205 @@ class LimitCurve:
             coupling=coupling,
             **kwargs,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class LimitResult:
+    """95% CL upper limits on a coupling at a set of masses (cabinetry ``LimitResults`` style).
+
+    Read the limits through the coupling-neutral names :attr:`limit_observed`, :attr:`limit_expected`,
+    :attr:`expected_band` and :attr:`coupling` (``"epsilon"``: Hook's eps of a dark photon; ``"g_z"``: the
+    U(1)' gauge coupling of a Z' model). The stored ``epsilon_*`` fields are the same numbers under their
+    historical names (kept so existing code and constructor calls work).
+
+    Scalar in, scalar out: :func:`upper_limit` with a scalar mass returns a result whose per-mass fields are
+    scalars (``float(res.limit_observed)``), ``expected_band`` of shape (5,), ``status`` a ``str``
+    (see :meth:`squeeze`); with an array of masses every per-mass field has a leading axis (M,).
+
+    Attributes
+    ----------
+    mass: (M,) physical Z' masses in GeV.
+    width: the width hypothesis.
+    method: "cls", "chi2", "exact" or "pyhf".
+    coupling: what the limits are on: "epsilon" (Hook's eps, dark photon) or "g_z" (Z' model).
+    epsilon_observed: (M,) observed 95% CL limits (= :attr:`limit_observed`).
+    epsilon_expected: (M,) median expected limits (= :attr:`limit_expected`; CLs only, NaN for chi2).
+    expected_band: (M, 5) expected limits at -2, -1, 0, +1, +2 sigma (CLs only).
+    mu_observed, mu_expected: limits on mu = c^2/c_ref^2 at the final reference coupling c_ref (CLs only).
+    epsilon_ref: (M, 6) final linearisation points (observed, then the five expected) (= :attr:`limit_ref`).
+    iterations: number of re-linearisation steps used.
+    status: per mass, "ok" or the reason a limit is capped or missing.
+    dominant: per mass, the measurements with the largest expected significance at the limit.
+    engine: what computed the numbers: {"engine": "closed form", ...} for "cls"/"chi2"; for "exact"
+        {"engine": "iminuit", "version": ..., "algorithm": ...} (:mod:`~kinmix_stats.likelihood.exact`); for "pyhf"
+        {"engine": "pyhf", "version": ..., "optimizer": ..., "optimizer_version": ...} (:mod:`~kinmix_stats.likelihood.pyhf_engine`).
+    diagnostics: per mass, fit details of "exact" (eps_hat^2 with its hesse error, Minuit fits, calls).
+    """
+
+    # per-mass fields: arrays with a leading (M,) axis, or scalars / one row for a scalar result (squeeze)
+    mass: np.ndarray | float
+    width: Any
+    method: str
+    epsilon_observed: np.ndarray | float
+    epsilon_expected: np.ndarray | float
+    expected_band: np.ndarray
+    mu_observed: np.ndarray | float
+    mu_expected: np.ndarray
+    epsilon_ref: np.ndarray
+    iterations: int
+    status: tuple[str, ...] | str
+    dominant: tuple[Any, ...] = ()
+    likelihood: PrecisionLikelihood | None = field(default=None, repr=False)
+    coupling: str = "epsilon"
+    engine: dict[str, str] = field(default_factory=lambda: dict(CLOSED_FORM_ENGINE))
+    diagnostics: Any = field(default=(), repr=False)  # tuple of per-mass dicts; one dict for a scalar result
+
+    # ------------------------------------------------------------ coupling-neutral names
+    @property
+    def limit_observed(self) -> Any:
+        """Observed 95% CL upper limit on :attr:`coupling` (float for a scalar result, else (M,))."""
+        return self.epsilon_observed
+
+    @property
+    def limit_expected(self) -> Any:
+        """Median expected limit on :attr:`coupling` (CLs; NaN for chi2)."""
+        return self.epsilon_expected
+
+    @property
+    def limit_ref(self) -> Any:
+        """Final reference couplings of the re-linearisation (observed, then the five expected)."""
+        return self.epsilon_ref
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for the result of a scalar mass (per-mass fields are scalars)."""
+        return np.ndim(self.mass) == 0
+
+    def squeeze(self) -> LimitResult:
+        """The result of a single mass with scalar per-mass fields (``ValueError`` for several masses)."""
+        if self.is_scalar:
+            return self
+        n = np.size(self.mass)
+        if n != 1:
+            raise ValueError(f"squeeze needs a result of exactly one mass, this one has {n}")
+        return replace(
+            self,
+            mass=float(np.ravel(self.mass)[0]),
+            epsilon_observed=float(np.ravel(self.epsilon_observed)[0]),
+            epsilon_expected=float(np.ravel(self.epsilon_expected)[0]),
+            expected_band=np.asarray(self.expected_band)[0],
+            mu_observed=float(np.ravel(self.mu_observed)[0]),
+            mu_expected=np.asarray(self.mu_expected)[0],
+            epsilon_ref=np.asarray(self.epsilon_ref)[0],
+            status=self.status[0],
+            dominant=self.dominant[0] if self.dominant else (),
+            diagnostics=self.diagnostics[0] if self.diagnostics else {},
+        )
+
+    def _as_batch(self) -> LimitResult:
+        """Inverse of :meth:`squeeze`: per-mass fields with a leading axis of length 1."""
+        return replace(
+            self,
+            mass=np.atleast_1d(self.mass),
+            epsilon_observed=np.atleast_1d(self.epsilon_observed),
+            epsilon_expected=np.atleast_1d(self.epsilon_expected),
+            expected_band=np.atleast_2d(self.expected_band),
+            mu_observed=np.atleast_1d(self.mu_observed),
+            mu_expected=np.atleast_2d(self.mu_expected),
+            epsilon_ref=np.atleast_2d(self.epsilon_ref),
+            status=(str(self.status),),
+            dominant=(self.dominant,),
+            diagnostics=(self.diagnostics,) if self.diagnostics else (),
+        )
+
+    def __repr__(self) -> str:
+        head = f"LimitResult(method={self.method!r}, coupling={self.coupling!r}, width={self.width!r}, "
+        if self.is_scalar:
+            return (
+                head + f"mass={self.mass:g} GeV, limit_observed={self.limit_observed:.4g}, "
+                f"limit_expected={self.limit_expected:.4g}, status={self.status!r})"
+            )
+        mass = np.atleast_1d(self.mass)
+        obs = np.asarray(self.limit_observed, dtype=float)
+        finite = obs[np.isfinite(obs)]
+        span = f"{finite.min():.3g}..{finite.max():.3g}" if finite.size else "none finite"
+        n_ok = sum(s == "ok" for s in self.status)
+        where = f"{mass.min():g}..{mass.max():g} GeV" if mass.size else "no mass"
+        return head + f"{mass.size} masses {where}, limit_observed {span}, {n_ok}/{mass.size} ok)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (NaN -> ``None``), one list entry per mass; what ``kinmix limit --json`` prints.
+
+        Keys: ``mass_gev, width, method, coupling, epsilon_observed, epsilon_expected, expected_band``
+        (per mass the limits at -2, -1, 0, +1, +2 sigma), ``mu_observed, mu_expected, epsilon_ref, iterations,
+        status, dominant`` (per mass ``[[measurement, expected significance], ...]``), ``engine`` (what computed
+        the numbers). ``epsilon_*`` hold g_z
+        for a Z'-model likelihood (``coupling == "g_z"``).
+        """
+        from .scan import width_label  # lazy: scan imports this module
+
+        if self.is_scalar:  # one entry per mass also for a scalar result
+            return self._as_batch().to_dict()
+
+        def clean(a: Any) -> Any:
+            arr = np.asarray(a, dtype=float)
+            return [clean(x) for x in arr] if arr.ndim > 1 else [None if np.isnan(v) else float(v) for v in arr.tolist()]
+
+        return {
+            "mass_gev": clean(self.mass),
+            "width": width_label(self.width),
+            "method": self.method,
+            "coupling": self.coupling,
+            "epsilon_observed": clean(self.epsilon_observed),
+            "epsilon_expected": clean(self.epsilon_expected),
+            "expected_band": clean(self.expected_band),
+            "mu_observed": clean(self.mu_observed),
+            "mu_expected": clean(self.mu_expected),
+            "epsilon_ref": clean(self.epsilon_ref),
+            "iterations": int(self.iterations),
+            "status": list(self.status),
+            "dominant": [[[str(m), float(e)] for m, e in d] for d in self.dominant],
+            "engine": dict(self.engine),
+        }
+
+    def to_dataframe(self) -> Any:
+        """One row per mass (``pandas.DataFrame``): mass, observed and expected limits, the band, status.
+
+        pandas is optional: without it this raises ``ImportError`` saying so (:meth:`to_dict` needs nothing).
+        """
+        pd = _pandas("LimitResult.to_dataframe")
+        band = np.asarray(self.expected_band, dtype=float).reshape(np.size(self.mass), -1)
+        cols: dict[str, Any] = {"mass_gev": np.asarray(self.mass, dtype=float),
+                                "epsilon_observed": self.epsilon_observed, "epsilon_expected": self.epsilon_expected}
+        if band.shape[1] == 5:
+            for k, n in enumerate(("m2", "m1", "median", "p1", "p2")):
+                cols[f"expected_{n}"] = band[:, k]
+        cols["status"] = list(self.status)
+        df = pd.DataFrame(cols)
+        df.attrs.update({"method": self.method, "coupling": self.coupling})
+        return df
+
+    def workspace(self, i: int = 0):
+        """The pyhf workspace of hypothesis ``i`` (signal at the observed eps_ref), as the export writes it."""
+        from .likelihood.coupling import coupling_delta_th  # lazy: the likelihood layer imports this module
+        from .likelihood.whitened import hypothesis_workspace
+
+        mass = np.atleast_1d(self.mass)
+        ref = np.atleast_2d(self.epsilon_ref)
+        if self.likelihood is None or self.method not in ("cls", "pyhf") or not np.isfinite(ref[i, 0]):
+            raise ValueError("a workspace exists only for CLs/pyhf results with a linearisation point and a likelihood")
+        delta, _ = coupling_delta_th(self.likelihood, mass[i : i + 1], np.array([float(ref[i, 0])]), self.width)
+        return hypothesis_workspace(self.likelihood.base_problem(), delta[0])[0]
+
+
+def _pandas(where: str):
+    """Import pandas for ``to_dataframe``; a clear ImportError if it is not installed (it is optional)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(f"{where} needs pandas, which is optional and not installed (pip install pandas); "
+                          "to_dict() gives the same content without it") from None
+    return pd
 
 
 _canonical_json = canonical_json  # former private name, kept for code written against it

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import __version__
 from ._checks import check_choice, check_in_range
-from .likelihood.limits import chi2_limits, cls_limits, default_likelihood
+from .likelihood.closed_form import chi2_limits, cls_limits
+from .likelihood.limits import default_likelihood
 from .likelihood.precision import PrecisionLikelihood
 from .model.dark_sector import DiracDarkMatter, parse_width
 from .parallel import pinned_blas
@@ -269,7 +270,7 @@ def _metadata(
 ) -> dict[str, Any]:
     import scipy
 
-    from .likelihood.limits import CLOSED_FORM_ENGINE
+    from .results import CLOSED_FORM_ENGINE
 
     # a library's version is recorded only if it computed numbers of this scan (cls/chi2: numpy/scipy only)
     versions = {"numpy": np.__version__, "scipy": scipy.__version__}
@@ -512,7 +513,7 @@ def scan(
     """
     from ._checks import check_grid_size, check_masses, check_type
     from .checkpoint import scan_id
-    from .likelihood.limits import likelihood_coupling
+    from .likelihood.coupling import likelihood_coupling
     from .parallel import check_execution, connect, run_tasks
 
     if likelihood is not None:
@@ -717,7 +718,7 @@ def export_workspaces(
     model, ``metadata["model"]``). Patches are streamed to disk (memory does not grow with their number).
     """
     from ._checks import check_inspire_id
-    from .likelihood.limits import coupling_delta_th, likelihood_coupling
+    from .likelihood.coupling import coupling_delta_th, likelihood_coupling
 
     check_choice("encoding", encoding, ENCODINGS)
     if isinstance(curves, (str, bytes, os.PathLike)) or not isinstance(curves, (LimitCurve, Sequence)):

@@ -45,7 +45,8 @@ from scipy.linalg import solve_triangular
 from spey import BackendBase, ExpectationType
 from spey.base.model_config import ModelConfig
 
-from .likelihood.limits import coupling_delta_th, default_likelihood, likelihood_coupling
+from .likelihood.coupling import coupling_delta_th, likelihood_coupling
+from .likelihood.limits import default_likelihood
 from .likelihood.precision import ALPHA_REL_SIGMA, PrecisionLikelihood
 from .model.dark_sector import parse_width
 

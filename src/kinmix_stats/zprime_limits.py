@@ -224,7 +224,7 @@ class ZPrimeFactory:
     """
 
     coupling = "g_z"
-    array_coupling = True  # the coupling argument may be an array (one per mass): see likelihood.limits
+    array_coupling = True  # the coupling argument may be an array (one per mass): see likelihood.coupling
 
     def __init__(self, name: str, charges: U1Charges, eps: float, dm2: float, sin2_beta: float | None) -> None:
         if sin2_beta is not None:

@@ -2,6 +2,9 @@
 
 * :mod:`.gaussian` -- :class:`LinearGaussianProblem` and its exact profile fits (batched).
 * :mod:`.cls` -- asymptotic CLs limits with the q~_mu test statistic (arXiv:1007.1727).
+* :mod:`.limits` -- ``upper_limit`` on the engines :mod:`.closed_form` (CLs re-linearised, Hook's chi^2),
+  :mod:`.exact` (iminuit) and :mod:`.pyhf_engine`; :mod:`.coupling` (eps or g_z, validity window) and
+  :mod:`.pole_overlap` (two states at m_Z) serve all of them.
 * :mod:`.whitened` -- the default HistFactory (pyhf schema 1.0.0) encoding: whitened channels, 3 pyhf parameters.
 * :mod:`.workspace` -- the one-channel-per-measurement encoding (correlations as pyhf nuisances).
 * :mod:`.patchset` -- background-only workspace + patchset export, streamed, atomic, pyhf-verified.

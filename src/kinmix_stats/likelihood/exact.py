@@ -35,7 +35,7 @@ shared by every point of a likelihood (cached).
 Root finding (few Minuit fits per mass)
 ---------------------------------------
 Each of the six limits (observed, five expected) solves g(x) = ln CLs(e^x) - ln 0.05 = 0 in x = ln eps,
-warm-started at the fast engine's limit (:func:`~kinmix_stats.likelihood.limits.cls_limits`). The first
+warm-started at the fast engine's limit (:func:`~kinmix_stats.likelihood.closed_form.cls_limits`). The first
 step solves the linear-model surrogate through the first exact point (q_A ~ eps^4, mu_hat/sigma fixed),
 the next ones are secant steps on the exact points (kept inside any bracket found, at most a factor 1.5
 per step), until |g| < ``gtol`` (default 0.03); the limit returned is then one more surrogate step from
@@ -412,22 +412,16 @@ def exact_limits(
 ):
     """Observed and expected CLs limits from the exact non-linear likelihood (iminuit), one mass at a time.
 
-    ``fast`` is the fast engine's :class:`~kinmix_stats.likelihood.limits.LimitResult` at the same masses
+    ``fast`` is the fast engine's :class:`~kinmix_stats.results.LimitResult` at the same masses
     (computed here if None), used only as the starting point of every root find. ``max_calls`` is
     Minuit's call limit per fit. ``errors`` runs hesse after every unconditional fit (the hesse error
-    of eps_hat^2 goes to ``diagnostics``; the limits do not use it, so scans switch it off). Returns a :class:`~kinmix_stats.likelihood.limits.LimitResult` with
+    of eps_hat^2 goes to ``diagnostics``; the limits do not use it, so scans switch it off). Returns a :class:`~kinmix_stats.results.LimitResult` with
     ``method="exact"`` and ``engine`` naming iminuit; per-point fit diagnostics are in ``diagnostics``.
     """
-    from .limits import (
-        _CAP,
-        LimitResult,
-        _dominant,
-        cls_limits,
-        coupling_delta_th,
-        coupling_window,
-        likelihood_coupling,
-        window_epsilon,
-    )
+    from ..results import LimitResult
+    from .closed_form import cls_limits, dominant_measurements
+    from .coupling import COUPLING_CAP, coupling_delta_th, coupling_window, likelihood_coupling, window_epsilon
+    from .pole_overlap import resolve_pole_overlap
 
     if abs(float(cl) - 0.95) > 1e-12:
         raise ValueError(f"method 'exact' computes 95% CL limits only (cl = 0.95), got cl = {cl!r}")
@@ -441,7 +435,7 @@ def exact_limits(
         fast = cls_limits(likelihood, masses, width)
     elif not np.array_equal(np.asarray(fast.mass), masses):
         raise ValueError("fast: the fast-engine result must be computed at the same masses")
-    cap = _CAP[coupling]
+    cap = COUPLING_CAP[coupling]
     if coupling == "epsilon":
         edges = np.minimum(window_epsilon(likelihood, masses) * 0.999, cap)
     else:
@@ -518,21 +512,16 @@ def exact_limits(
         epsilon_ref=ref,
         iterations=iterations,
         status=tuple(status),
-        dominant=_dominant(likelihood, delta_obs),
+        dominant=dominant_measurements(likelihood, delta_obs),
         likelihood=likelihood,
         coupling=coupling,
         engine=engine_description(),
         diagnostics=tuple(diagnostics),
     )
-    # Where the Z' overlaps the Z at the limit the pole pseudo-observables cannot describe the data: the
-    # limits module (when it has this check) recomputes such points from the off-pole data with a status
-    # naming the overlap, exactly as for "cls" and "chi2" -- here with the exact engine.
-    from . import limits as _limits
-
-    resolve = getattr(_limits, "_resolve_pole_overlap", None)
-    if resolve is None:
-        return result
-    return resolve(likelihood, result, lambda like, sub: exact_limits(
+    # Where the Z' overlaps the Z at the limit the pole pseudo-observables cannot describe the data: such
+    # points are recomputed from the off-pole data with a status naming the overlap, exactly as for "cls"
+    # and "chi2" -- here with the exact engine.
+    return resolve_pole_overlap(likelihood, result, lambda like, sub: exact_limits(
         like, sub, width, gtol=gtol, max_iter=max_iter, max_calls=max_calls, errors=errors))
 
 

@@ -86,7 +86,7 @@ _H_S2 = 1e-4
 #: builds the model for (masses, coupling, width, sm); invalid masses must come back masked (NaN).
 #: The coupling is a float; a factory that also takes an (N,) array of couplings (one per mass) says so
 #: with an attribute ``array_coupling = True`` (the dark photon's does), and the limit setting then
-#: evaluates a whole scan in one call (:mod:`kinmix_stats.likelihood.limits`).
+#: evaluates a whole scan in one call (:mod:`kinmix_stats.likelihood.coupling`).
 ModelFactory = Callable[[np.ndarray, "float | np.ndarray", DarkWidthSpec, SMParameters], ZPrime]
 
 

@@ -1,6 +1,6 @@
 """``method="pyhf"``: limits computed by pyhf itself on exactly the workspace the export writes.
 
-For each mass the fast engine (:func:`~kinmix_stats.likelihood.limits.cls_limits`) supplies the starting
+For each mass the fast engine (:func:`~kinmix_stats.likelihood.closed_form.cls_limits`) supplies the starting
 linearisation point eps_ref (its observed limit) and the point's status. The hypothesis is then encoded
 as the export encodes it (:mod:`kinmix_stats.likelihood.whitened`: the background-only workspace with
 the POI bound of :func:`~kinmix_stats.likelihood.whitened.choose_mu_max` plus the patch at eps_ref) and
@@ -76,7 +76,9 @@ def pyhf_limits(
     where it has no valid limit to start from, the pyhf error, or a POI bound that does not hold the limit).
     ``fast`` is the fast engine's result for the same masses and width (computed if not given).
     """
-    from .limits import LimitResult, _dominant, cls_limits, coupling_delta_th, likelihood_coupling
+    from ..results import LimitResult
+    from .closed_form import cls_limits, dominant_measurements
+    from .coupling import coupling_delta_th, likelihood_coupling
     from .whitened import hypothesis_workspace
 
     masses = as_positive_array("masses", masses, unit="GeV")
@@ -156,7 +158,7 @@ def pyhf_limits(
         epsilon_ref=refs,
         iterations=iterations,
         status=tuple(status),
-        dominant=_dominant(likelihood, delta_obs),
+        dominant=dominant_measurements(likelihood, delta_obs),
         likelihood=likelihood,
         coupling=coupling,
         engine=engine_description(),

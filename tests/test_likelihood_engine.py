@@ -257,7 +257,7 @@ def test_with_signal_shares_solver_and_validates_the_new_signal():
     new_signal = prob.signal * 1.7 + 1e-5
     fast = prob.with_signal(new_signal)
     slow = dataclasses.replace(prob, signal=new_signal)
-    assert fast._solver is prob._solver
+    assert fast.solver is prob.solver
     assert cls_limit(fast).observed_mu == pytest.approx(cls_limit(slow).observed_mu, rel=1e-12)
     assert not fast.signal.flags.writeable
     with pytest.raises(ValueError, match=r"signal must have shape \(8,\)"):

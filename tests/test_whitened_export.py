@@ -49,7 +49,7 @@ def _toy():
 
 def _grid(problem, mus):
     """(mu, thetas) over mus x the nuisances' joint 3 sigma around their conditional best fit."""
-    r = problem._solver.r
+    r = problem.solver.r
     for mu in mus:
         th0 = profiled_nuisances(problem, mu)
         for o in product((-3.0, 0.0, 3.0), repeat=problem.k):

@@ -41,7 +41,7 @@ def _factory(spec):
 
 def _model_arrays(model):
     gv, ga = model.vector_axial_all()
-    out = {"gv": gv, "ga": ga, "masses": model._diag.masses, "valid": np.asarray(model.valid, dtype=float)}
+    out = {"gv": gv, "ga": ga, "masses": model.masses_all, "valid": np.asarray(model.valid, dtype=float)}
     for ch in CHANNELS:
         out[f"w_{ch}"] = np.asarray(model._widths[ch])
     return out

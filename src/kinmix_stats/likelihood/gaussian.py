@@ -45,6 +45,7 @@ from scipy import linalg
 
 __all__ = [
     "LinearGaussianProblem",
+    "ProfileSolver",
     "ProfileFit",
     "BatchProfileFit",
     "profile_fit",
@@ -220,7 +221,7 @@ class LinearGaussianProblem:
         object.__setattr__(self, "nuisance_sigmas", tuple(clean_sigmas))
         object.__setattr__(self, "groups", groups)
         # Identifiability of the nuisances is checked by building the projector now.
-        _ = self._solver
+        _ = self.solver
 
     @property
     def n(self) -> int:
@@ -233,8 +234,21 @@ class LinearGaussianProblem:
         return len(self.nuisance_names)
 
     @cached_property
-    def _solver(self) -> _Solver:
-        return _Solver(self)
+    def solver(self) -> ProfileSolver:
+        """The whitening + QR projector of this problem's data (built once, shared by :meth:`with_signal` copies)."""
+        return ProfileSolver(self)
+
+    def nuisance_units(self) -> list[float]:
+        """Per nuisance: ``sigma_k`` if constrained, else its Gaussian uncertainty profiled over the others (mu fixed).
+
+        The O(1) unit of each nuisance parameter of the pyhf encodings (:mod:`.whitened`, :mod:`.workspace`).
+        """
+        if self.k:
+            rinv = linalg.solve_triangular(self.solver.r, np.eye(self.k), lower=False)
+            theta_sd = np.sqrt(np.sum(rinv**2, axis=1))
+        else:
+            theta_sd = np.zeros(0)
+        return [float(s) if s is not None else float(theta_sd[k]) for k, s in enumerate(self.nuisance_sigmas)]
 
     def with_signal(self, signal: object) -> LinearGaussianProblem:
         """A copy with another ``signal`` (n,), sharing the validated data, covariance and solver.
@@ -246,8 +260,8 @@ class LinearGaussianProblem:
         for f in ("names", "observed", "covariance", "nuisance_names", "nuisance_templates", "nuisance_sigmas", "groups"):
             object.__setattr__(new, f, getattr(self, f))
         object.__setattr__(new, "signal", _frozen(_as_vector("signal", signal, self.n)))
-        if "_solver" in self.__dict__:
-            new.__dict__["_solver"] = self.__dict__["_solver"]
+        if "solver" in self.__dict__:
+            new.__dict__["solver"] = self.__dict__["solver"]
         return new
 
     def blocks(self) -> tuple[tuple[int, ...], ...]:
@@ -260,8 +274,13 @@ class LinearGaussianProblem:
         return tuple(tuple(int(i) for i in np.flatnonzero(label == c)) for c in range(ncomp))
 
 
-class _Solver:
-    """Whitening + QR projector shared by every function of this module (cached per problem)."""
+class ProfileSolver:
+    """Whitening + QR projector of a :class:`LinearGaussianProblem` (``problem.solver``, cached per problem).
+
+    Every profile fit of this module and the pyhf encodings use it: ``chol`` (Cholesky factor of the
+    covariance), ``q``/``r`` (QR of the whitened nuisance design, constraint rows appended), ``y_white``
+    (whitened, augmented data) and ``y_proj`` (its part orthogonal to the nuisances).
+    """
 
     def __init__(self, p: LinearGaussianProblem) -> None:
         n, k = p.n, p.k
@@ -364,7 +383,7 @@ def _signals_matrix(problem: LinearGaussianProblem, signals: object) -> np.ndarr
 
 def _projected_signals(problem: LinearGaussianProblem, signals: np.ndarray) -> np.ndarray:
     """Whitened, augmented, nuisance-projected signals, shape (n_aug, M)."""
-    sv = problem._solver
+    sv = problem.solver
     return sv.project(sv.augment(sv.whiten(signals.T)))
 
 
@@ -380,7 +399,7 @@ def profile_fit_batch(problem: LinearGaussianProblem, signals: object) -> BatchP
         nuisance-projected metric (generalised least squares).
     """
     s = _signals_matrix(problem, signals)
-    sv = problem._solver
+    sv = problem.solver
     s_white = sv.augment(sv.whiten(s.T))
     s_proj = sv.project(s_white)
     y = sv.y_proj
@@ -431,7 +450,7 @@ def profile_chi2(problem: LinearGaussianProblem, mu: float | np.ndarray) -> floa
     ``mu`` may be a scalar or an array (any shape); the result has the same shape.
     """
     mu_arr = _mu_array("mu", mu)
-    sv = problem._solver
+    sv = problem.solver
     s_proj = _projected_signals(problem, problem.signal[None, :])[:, 0]
     y = sv.y_proj
     a, b, c = float(y @ y), float(s_proj @ y), float(s_proj @ s_proj)
@@ -446,7 +465,7 @@ def profile_chi2_batch(
     s = _signals_matrix(problem, signals)
     mu_arr = np.broadcast_to(_mu_array("mu", mu), (s.shape[0],))
     s_proj = _projected_signals(problem, s)
-    y = problem._solver.y_proj
+    y = problem.solver.y_proj
     a = float(y @ y)
     b = s_proj.T @ y
     c = np.einsum("im,im->m", s_proj, s_proj)
@@ -456,7 +475,7 @@ def profile_chi2_batch(
 def profiled_nuisances(problem: LinearGaussianProblem, mu: float | np.ndarray) -> np.ndarray:
     """Conditional best-fit nuisances :math:`\\hat{\\hat\\theta}(\\mu)`: shape ``(K,)``, or ``(len(mu), K)``."""
     mu_arr = _mu_array("mu", mu)
-    sv = problem._solver
+    sv = problem.solver
     y_w = sv.y_white
     s_w = sv.augment(sv.whiten(problem.signal))
     resid = y_w[:, None] - s_w[:, None] * np.atleast_1d(mu_arr)[None, :]
@@ -467,7 +486,7 @@ def profiled_nuisances(problem: LinearGaussianProblem, mu: float | np.ndarray) -
 def profiled_nuisances_batch(problem: LinearGaussianProblem, signals: object, mu: float = 1.0) -> np.ndarray:
     """Conditional best-fit nuisances at ``mu`` for ``M`` signal vectors ``(M, n)``: shape ``(M, K)``."""
     s = _signals_matrix(problem, signals)
-    sv = problem._solver
+    sv = problem.solver
     resid = sv.y_white[:, None] - float(mu) * sv.augment(sv.whiten(s.T))
     return sv.theta_hat(resid).T
 
@@ -491,7 +510,7 @@ def chi2(problem: LinearGaussianProblem, mu: float, thetas: object) -> float:
     """:math:`-2\\ln L(\\mu, \\theta)` (unprofiled) up to a constant: ``r^T C^-1 r + sum (theta/sigma)^2``."""
     mu_v = float(_mu_array("mu", mu))
     th = _thetas(problem, thetas, None)
-    sv = problem._solver
+    sv = problem.solver
     r = problem.observed - mu_v * problem.signal - problem.nuisance_templates.T @ th
     rw = sv.whiten(r)
     return float(rw @ rw + np.sum((th * sv.inv_sigma) ** 2))
@@ -510,7 +529,7 @@ def nll_batch(
     m = s.shape[0]
     mu_arr = np.broadcast_to(_mu_array("mu", mu), (m,))
     th = _thetas(problem, thetas, m)
-    sv = problem._solver
+    sv = problem.solver
     r = problem.observed[None, :] - mu_arr[:, None] * s - th @ problem.nuisance_templates  # (M, n)
     rw = sv.whiten(r.T)
     return 0.5 * (np.einsum("im,im->m", rw, rw) + np.sum((th * sv.inv_sigma[None, :]) ** 2, axis=1))

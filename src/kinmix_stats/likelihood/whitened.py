@@ -48,7 +48,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +58,7 @@ import pyhf
 from scipy import linalg
 
 from .gaussian import LinearGaussianProblem
+from .workspace import finite_float, sanitise_name
 
 __all__ = [
     "ENCODING_NAME",
@@ -95,13 +95,6 @@ POI_NAME = "mu"
 MEASUREMENT_NAME = "kinmix_residuals"
 #: grid on which :func:`max_nll_deviation` measures the encoding (in units of the nuisance scales)
 DEVIATION_GRID: dict[str, Any] = {"mu_points": 9, "nuisance_offsets": (-3.0, 0.0, 3.0)}
-_NAME_RE = re.compile(r"[^A-Za-z0-9_]")
-
-
-def _sanitise(name: str) -> str:
-    return _NAME_RE.sub("_", name) or "x"
-
-
 @dataclass(frozen=True, eq=False)
 class WhitenedEncoding:
     """How a problem maps onto whitened HistFactory channels (see the module docstring).
@@ -184,16 +177,6 @@ def dataset_channels(names: Sequence[str]) -> list[tuple[str, list[int]]]:
     return list(groups.items())
 
 
-def _profiled_units(problem: LinearGaussianProblem) -> list[float]:
-    solver = problem._solver
-    if problem.k:
-        rinv = linalg.solve_triangular(solver.r, np.eye(problem.k), lower=False)
-        theta_sd = np.sqrt(np.sum(rinv**2, axis=1))
-    else:
-        theta_sd = np.zeros(0)
-    return [float(s) if s is not None else float(theta_sd[k]) for k, s in enumerate(problem.nuisance_sigmas)]
-
-
 def encode_whitened(
     problem: LinearGaussianProblem,
     *,
@@ -235,13 +218,13 @@ def encode_whitened(
         )
     names: list[str] = []
     for c, _ in chans:
-        cand = base = _sanitise(c)
+        cand = base = sanitise_name(c)
         k = 1
         while cand in names:
             k += 1
             cand = f"{base}_{k}"
         names.append(cand)
-    par_names = tuple(_sanitise(n) for n in problem.nuisance_names)
+    par_names = tuple(sanitise_name(n) for n in problem.nuisance_names)
     reserved = {POI_NAME}
     if len(set(par_names)) != len(par_names) or reserved & set(par_names):
         raise ValueError(f"nuisance names {problem.nuisance_names} must stay unique after sanitising and differ from 'mu'")
@@ -253,22 +236,15 @@ def encode_whitened(
         cholesky=chol,
         count_scale=float(count_scale),
         nuisance_param_names=par_names,
-        units=tuple(_profiled_units(problem)),
+        units=tuple(problem.nuisance_units()),
         constrained=tuple(s is not None for s in problem.nuisance_sigmas),
         nuisance_bound=float(nuisance_bound),
         mu_max=float(mu_max),
     )
 
 
-def _f(x: float) -> float:
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"non-finite value {v!r} while building the workspace")
-    return v
-
-
 def _mirror(values: np.ndarray) -> list[float]:
-    return [_f(x) for x in values] + [_f(-x) for x in values]
+    return [finite_float(x) for x in values] + [finite_float(-x) for x in values]
 
 
 def _channel_slices(enc: WhitenedEncoding) -> list[slice]:
@@ -426,7 +402,7 @@ def max_nll_deviation(
     frac = np.linspace(0.0, 1.0, DEVIATION_GRID["mu_points"])
     offs = np.array(list(product(DEVIATION_GRID["nuisance_offsets"], repeat=problem.k)), dtype=float).reshape(-1, problem.k)
     units = np.asarray(enc.units)
-    sv = problem._solver
+    sv = problem.solver
     # offsets o along the profile's own metric: theta = theta_hat + R^-1 o raises -2lnL by |o|^2 at fixed mu
     steps = linalg.solve_triangular(sv.r, offs.T, lower=False).T if problem.k else offs
     out = np.empty(sig.shape[0])

@@ -1,6 +1,6 @@
 r"""Encode a :class:`~kinmix_stats.likelihood.gaussian.LinearGaussianProblem` as a pyhf workspace, one channel
 per measurement (the ``per_measurement`` export option; the default export is the whitened encoding of
-:mod:`kinmix_stats.likelihood.whitened`, which needs no correlation nuisances and fits in well under a second).
+:mod:`kinmix_stats.likelihood.whitened`, which needs no correlation nuisances).
 
 HistFactory has Poisson main terms and unit-Gaussian constraint terms; the residual likelihood
 is a correlated Gaussian. The encoding below reproduces the Gaussian NLL (up to a constant)
@@ -45,11 +45,11 @@ mirrored bins cancel exactly, so the pair gives
 :math:`z_i^2 + z_i^4/(4K) + O(z^6/K^2)` with :math:`z_i = (r - L\alpha)_i/\sqrt{D_i}`.
 (A single bin would leave :math:`\tfrac23 z^3/\sqrt{K}`, ~100x larger here.) At the profiled
 :math:`\alpha`, :math:`z_i \sim \sqrt{f/\lambda_\mathrm{min}}` times the usual pull.
-Defaults ``K = 3e4, f = 0.05``: :math:`|\Delta(-2\ln L)| \approx 5\times10^{-5}` on the test grid
-(``mu`` up to 3x the limit, nuisances at +-3 sigma, see ``tests/test_workspace_pyhf.py``).
+Defaults ``K = 3e4, f = 0.05``; ``tests/test_workspace_pyhf.py`` bounds :math:`|\Delta(-2\ln L)|` on a
+test grid (``mu`` up to 3x the limit, nuisances at +-3 sigma).
 ``K`` is not larger because pyhf evaluates :math:`n\ln\nu - \nu` directly: its rounding,
-~``K ln K x 1e-16``, spoils the finite-difference gradients of the scipy optimiser
-(measured: CLs off by 7 % at ``K = 1e6``, < 1e-4 at ``K <= 3e4``), and :math:`\nu > 0`
+~``K ln K x 1e-16``, grows with ``K`` and spoils the finite-difference gradients of the scipy
+optimiser, and :math:`\nu > 0`
 needs :math:`|z| < \sqrt{2K}` wherever the optimiser steps (checked by :func:`signal_patch_ops`
 at ``mu = mu_max`` with the other parameters at their inits).
 
@@ -81,6 +81,7 @@ from .gaussian import LinearGaussianProblem
 __all__ = [
     "WorkspaceEncoding",
     "encode",
+    "finite_float",
     "sanitise_name",
     "build_background_only",
     "signal_patch_ops",
@@ -216,15 +217,7 @@ def encode(
     scales = np.sqrt(count_scale / ((2.0 if mirrored else 1.0) * d))
 
     # Unit of each free nuisance: its Gaussian uncertainty profiled over the others (mu fixed).
-    solver = problem._solver
-    units: list[float] = []
-    if problem.k:
-        rinv = linalg.solve_triangular(solver.r, np.eye(problem.k), lower=False)
-        theta_sd = np.sqrt(np.sum(rinv**2, axis=1))
-    else:
-        theta_sd = np.zeros(0)
-    for k, sig in enumerate(problem.nuisance_sigmas):
-        units.append(float(sig) if sig is not None else float(theta_sd[k]))
+    units = problem.nuisance_units()
     par_names = _unique_sanitised(problem.nuisance_names)
     clash = set(par_names) & ({POI_NAME} | set(corr_names))
     if clash:
@@ -246,7 +239,8 @@ def encode(
     )
 
 
-def _f(x: float) -> float:
+def finite_float(x: float) -> float:
+    """``x`` as a Python float for the workspace JSON; ``ValueError`` if it is not finite (JSON has no NaN/inf)."""
     v = float(x)
     if not math.isfinite(v):
         raise ValueError(f"non-finite value {v!r} while building the workspace")
@@ -274,18 +268,18 @@ def build_background_only(
     sg = np.array(enc.signs)
     for i, ch in enumerate(enc.channel_names):
         a = enc.scales[i]
-        nom = [_f(k_count - sgn * a * problem.observed[i]) for sgn in sg]
+        nom = [finite_float(k_count - sgn * a * problem.observed[i]) for sgn in sg]
         mods: list[dict[str, Any]] = []
         for j, cname in enumerate(enc.corr_names):
             lij = enc.corr_factor[i, j]
             if lij != 0.0:
-                mods.append(_histosys(cname, nom, sg * _f(a * lij)))
+                mods.append(_histosys(cname, nom, sg * finite_float(a * lij)))
         free_samples = []
         for kk, (pname, sig) in enumerate(zip(enc.nuisance_param_names, problem.nuisance_sigmas)):
             tki = problem.nuisance_templates[kk, i]
             if tki == 0.0:
                 continue
-            delta = sg * _f(a * enc.free_units[kk] * tki)
+            delta = sg * finite_float(a * enc.free_units[kk] * tki)
             if sig is not None:
                 mods.append(_histosys(pname, nom, delta))
             else:
@@ -384,7 +378,7 @@ def signal_patch_ops(
             "path": f"/channels/{i}/samples/-",
             "value": {
                 "name": SIGNAL_SAMPLE,
-                "data": [_f(sgn * enc.scales[i] * problem.signal[i]) for sgn in enc.signs],
+                "data": [finite_float(sgn * enc.scales[i] * problem.signal[i]) for sgn in enc.signs],
                 "modifiers": [{"name": POI_NAME, "type": "normfactor", "data": None}],
             },
         }
@@ -451,7 +445,7 @@ def pyhf_parameters(
     mu_v = 0.0 if mu is None else float(mu)
     if alphas is None:
         r = problem.observed - mu_v * problem.signal - problem.nuisance_templates.T @ th
-        w = linalg.cho_solve((problem._solver.chol, True), r)
+        w = linalg.cho_solve((problem.solver.chol, True), r)
         al = encoding.corr_factor.T @ w
     else:
         al = np.asarray(alphas, dtype=float).reshape(len(encoding.corr_names))

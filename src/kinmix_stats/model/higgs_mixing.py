@@ -7,7 +7,7 @@ Conventions (those of :mod:`.spectrum`)
 
 The fermion couplings fix the covariant derivative up to an overall sign that cancels in |D Phi|^2:
 D = d - i (g' Y B + g T3 W3 + g_X z X). Only the relative sign of the three terms matters, and the
-code uses the same sign for all three (``ZPrime._chiral``: R_B g' Y + R_W3 g T3 + R_X g_X z).
+code uses the same sign for all three (``ZPrime.chiral_all``: R_B g' Y + R_W3 g T3 + R_X g_X z).
 
 Derivation
 ----------

@@ -160,7 +160,17 @@ class ZPrime:
     def _boson(boson: str) -> int:
         return _BOSON_INDEX[check_choice("boson", boson, BOSONS)]
 
+    @property
+    def is_scalar(self) -> bool:
+        """True for a model of a scalar mass: its per-mass attributes are floats, else (N,) arrays."""
+        return self._scalar
+
     # ------------------------------------------------------------------ spectrum
+    @property
+    def masses_all(self) -> np.ndarray:
+        """(N, 3) physical masses of (A, Z, Z') in GeV, one row per requested mass (see ``valid``)."""
+        return self._diag.masses
+
     @property
     def mz(self):
         """Physical Z mass (GeV)."""
@@ -217,6 +227,10 @@ class ZPrime:
         j = list(FERMIONS).index(get_fermion(fermion).name)
         gl, gr = self._chiral
         return self._out(gl[:, k, j]), self._out(gr[:, k, j])
+
+    def chiral_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3, n_f) arrays of g_L and g_R for (A, Z, Z') and every fermion (FERMIONS order)."""
+        return self._chiral
 
     def couplings(self, boson: str, fermion: str):
         """(g_V, g_A) with L = V_mu fbar gamma^mu (g_V - g_A gamma5) f."""

@@ -31,14 +31,14 @@ _FERMION_INDEX = {name: i for i, name in enumerate(FERMIONS)}
 
 def chiral_couplings_all(model: ZPrime, fermion: str) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3) left and right couplings of (A, Z, Z') to ``fermion``."""
-    gl, gr = model._chiral
+    gl, gr = model.chiral_all()
     j = _FERMION_INDEX[fermion]
     return gl[:, :, j], gr[:, :, j]
 
 
 def boson_masses_widths(model: ZPrime) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3) masses and total widths of (A, Z, Z') in GeV (photon: 0, 0)."""
-    masses = model._diag.masses
+    masses = model.masses_all
     widths = np.stack(
         [np.zeros(masses.shape[0]), np.atleast_1d(model.total_width("Z")), np.atleast_1d(model.total_width("Zp"))],
         axis=1,

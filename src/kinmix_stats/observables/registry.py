@@ -135,7 +135,7 @@ def predict(name: str, model: ZPrime, sm: SMParameters | None = None, **kinemati
         value = np.asarray(spec.function(model, **kin, **extra))[:, 0]
     else:
         value = np.asarray(spec.function(model))
-    return float(value[0]) if model._scalar else value
+    return float(value[0]) if model.is_scalar else value
 
 
 def predict_entries(model: ZPrime, entries: Sequence[tuple[str, Mapping]], sm: SMParameters | None = None) -> np.ndarray:

@@ -43,9 +43,9 @@ def off_diagonal_width(model: ZPrime) -> np.ndarray:
     Fermion loops above threshold (at the mean mass sqrt(m_Z m_Z'), K_QCD = 1 + alpha_s/pi for quarks as
     in the diagonal widths) plus the dark current; WW and Zh are closed near m_Z and are not included.
     """
-    masses = model._diag.masses
+    masses = model.masses_all
     mbar = np.sqrt(masses[:, 1] * masses[:, 2])
-    gl, gr = model._chiral
+    gl, gr = model.chiral_all()
     k_qcd = 1.0 + alpha_s_running(mbar, model.sm.alpha_s_mz, model.sm.mz0) / math.pi
     total = np.zeros(mbar.shape)
     for j, f in enumerate(FERMIONS.values()):
@@ -79,7 +79,7 @@ def pole_overlap(model: ZPrime, lep1_spread: float, factor: float = OVERLAP_FACT
     """
     if not (np.isfinite(lep1_spread) and lep1_spread > 0):
         raise ValueError(f"lep1_spread must be a finite energy spread > 0 GeV, got {lep1_spread!r}")
-    masses = model._diag.masses
+    masses = model.masses_all
     split = np.abs(masses[:, 2] - masses[:, 1])
     g_off = np.abs(off_diagonal_width(model))
     scale = np.maximum(np.nan_to_num(g_off, nan=0.0), lep1_spread)

@@ -70,7 +70,7 @@ def width_matrix(model: ZPrime, *, off_diagonal: bool = True) -> np.ndarray:
     Diagonal m_i Gamma_i (the model's total widths); off-diagonal sqrt(m_Z m_Z') Gamma_ZZ' clipped to
     |w| <= sqrt(W_ZZ W_Z'Z'), or 0 with ``off_diagonal=False`` (two independent Breit-Wigners).
     """
-    masses = model._diag.masses
+    masses = model.masses_all
     valid = np.asarray(model.valid)
     w11 = masses[:, 1] * np.atleast_1d(model.total_width("Z"))
     w22 = masses[:, 2] * np.atleast_1d(model.total_width("Zp"))
@@ -94,7 +94,7 @@ def propagator_poles(model: ZPrime, *, off_diagonal: bool = True) -> tuple[np.nd
     lambda_2 = (a + b)/2 - r, delta = c^2/(r + h) = lambda_1 - a (no cancellation),
     R_1 = [[h + r, c], [c, delta]]/(2 r), R_2 = [[delta, -c], [-c, h + r]]/(2 r).
     """
-    masses = model._diag.masses
+    masses = model.masses_all
     wm = width_matrix(model, off_diagonal=off_diagonal)
     a = masses[:, 1] ** 2 - 1j * wm[:, 0, 0]
     b = masses[:, 2] ** 2 - 1j * wm[:, 1, 1]
@@ -118,7 +118,7 @@ def propagator_poles(model: ZPrime, *, off_diagonal: bool = True) -> tuple[np.nd
 def propagator_matrix(model: ZPrime, s, *, off_diagonal: bool = True) -> np.ndarray:
     """D(s) = (s - M^2 + i W)^-1 by direct inversion, shape (N, K, 2, 2): the reference for the pole form."""
     s = np.atleast_1d(np.asarray(s, dtype=float))
-    masses = model._diag.masses
+    masses = model.masses_all
     wm = width_matrix(model, off_diagonal=off_diagonal)
     inv = np.zeros((masses.shape[0], s.size, 2, 2), dtype=complex)
     inv[:, :, 0, 0] = s[None, :] - masses[:, 1:2] ** 2 + 1j * wm[:, 0:1, 0]

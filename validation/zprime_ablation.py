@@ -462,7 +462,6 @@ def main() -> int:
     L += ["", "## README block (generated here, copied into README.md between markers)", ""]
     block = readme_block(res, reasons)
     L += block
-    L += ["", f"Run time: {time.time() - t0:.0f} s."]
     text = "\n".join(L) + "\n"
     atomic_write_text(HERE / "zprime_ablation.md", text)
     update_readme(block)
@@ -475,6 +474,7 @@ def main() -> int:
     section += block[1:8]  # header, rule and the five model rows
     atomic_write_text(OUT / "report_section.md", "\n".join(section) + "\n")
     print(text)
+    print(f"run time {time.time() - t0:.0f} s")
     return 0
 
 

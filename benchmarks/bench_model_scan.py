@@ -38,7 +38,8 @@ import numpy as np
 
 import kinmix_stats as km
 from kinmix_stats.likelihood.limits import accepts_array_couplings
-from kinmix_stats.scan import ModelSpec, default_model_mass_grid
+from kinmix_stats.model import ModelSpec
+from kinmix_stats.scan import default_model_mass_grid
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "output"

@@ -29,7 +29,7 @@ import numpy as np
 
 import kinmix_stats as km
 from kinmix_stats.likelihood.limits import default_likelihood
-from kinmix_stats.parallel import connect
+from kinmix_stats.scan.parallel import connect
 
 OUT = Path(__file__).resolve().parent / "output"
 

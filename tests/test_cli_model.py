@@ -40,8 +40,9 @@ from kinmix_stats.likelihood.limits import (
     upper_limit,
 )
 from kinmix_stats.likelihood.patchset import load_and_verify
+from kinmix_stats.model import ModelSpec
 from kinmix_stats.results import LimitCurve, output_columns
-from kinmix_stats.scan import ModelSpec, default_model_mass_grid, scan
+from kinmix_stats.scan import default_model_mass_grid, scan
 from kinmix_stats.zprime_limits import mass_limits, nominal_gz, zprime_likelihood
 
 GZ_COLUMNS = "mass_gev,gz95_obs,gz95_exp,gz95_exp_m2,gz95_exp_m1,gz95_exp_p1,gz95_exp_p2,gz95_chi2"
@@ -307,7 +308,7 @@ def test_model_spec_and_its_likelihood_travel_to_dask_workers():
 
 
 def test_dask_model_scan_equals_serial():
-    from kinmix_stats.parallel import connect
+    from kinmix_stats.scan.parallel import connect
 
     like = ModelSpec("eta").likelihood()
     masses = [250.0, 1500.0]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from kinmix_stats.likelihood.limits import default_likelihood
-from kinmix_stats.parallel import check_execution, connect, run_tasks
 from kinmix_stats.scan import scan
+from kinmix_stats.scan.parallel import check_execution, connect, run_tasks
 
 MASSES = np.geomspace(2.0, 600.0, 8)
 

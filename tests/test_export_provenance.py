@@ -1,6 +1,6 @@
 """Workspaces exported from saved curves use the likelihood the curves were scanned with.
 
-``kinmix export --from DIR`` (and :func:`kinmix_stats.scan.export_workspaces` without ``likelihood``)
+``kinmix export --from DIR`` (and :func:`kinmix_stats.io.workspaces.export_workspaces` without ``likelihood``)
 rebuild it from the curve metadata: datasets, W-mass choice, beam-energy spread and catalogue hash.
 Before this, a scan made with ``--mw-choice CDF2022`` was exported against the PDG 2024 W mass.
 """
@@ -15,9 +15,11 @@ from click.testing import CliRunner
 
 from kinmix_stats.cli import cli
 from kinmix_stats.io.curves import content_sha256, read_limits_json, write_limits_json
+from kinmix_stats.io.workspaces import export_workspaces
 from kinmix_stats.likelihood.limits import default_likelihood
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
-from kinmix_stats.scan import export_workspaces, likelihood_from_metadata, scan
+from kinmix_stats.scan import scan
+from kinmix_stats.scan.metadata import likelihood_from_metadata
 
 MASSES = np.array([20.0, 150.0])
 

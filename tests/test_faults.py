@@ -403,7 +403,7 @@ def test_resume_with_a_torn_last_line_completes_identically(ref_dir, tmp_path):
     store.write_bytes(data[: len(data) - 40])  # the last point line is torn
     _ok(BASE + ["--out", str(run), "--resume"])
     assert (run / "limits_narrow.csv").read_bytes() == (ref_dir / "limits_narrow.csv").read_bytes()
-    from kinmix_stats.checkpoint import read_store
+    from kinmix_stats.scan.checkpoint import read_store
 
     strip = lambda recs: {i: {k: v for k, v in r.items() if k != "_line"} for i, r in recs.items()}
     assert strip(read_store(store)[1]) == strip(read_store(ref_dir / "checkpoint_narrow.jsonl")[1])
@@ -562,7 +562,7 @@ def test_sigkill_in_each_phase_leaves_a_complete_or_marked_set_and_resume_comple
     if phase == "startup":
         assert (run / outputset.LOCK_NAME).exists()  # stale lock of a dead process: must not block
     if phase == "compute":
-        header, recs, good = __import__("kinmix_stats.checkpoint", fromlist=["read_store"]).read_store(run / "checkpoint_narrow.jsonl")
+        header, recs, good = __import__("kinmix_stats.scan.checkpoint", fromlist=["read_store"]).read_store(run / "checkpoint_narrow.jsonl")
         assert good == (run / "checkpoint_narrow.jsonl").stat().st_size and len(recs) == 1
     _ok(new + ["--out", str(run)] + ([] if phase == "startup" else ["--resume"]))  # startup: no store of this scan yet
     manifest = outputset.verify(run)
@@ -649,7 +649,7 @@ def test_closed_port_fails_within_the_timeout(tmp_path):
 def test_blas_is_pinned_to_one_thread_inside_every_chunk(monkeypatch):
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    scan_mod = importlib.import_module("kinmix_stats.scan")  # the package exports a function of that name
+    scan_mod = importlib.import_module("kinmix_stats.scan.run")
     seen = []
     original = scan_mod._scan_chunk_pinned
 
@@ -719,7 +719,7 @@ API_BAD = [
 def test_api_refuses_bad_arguments(tmp_path, monkeypatch, func, args, kwargs, exc, needle):
     import kinmix_stats as km
     from kinmix_stats._env import source_date_epoch
-    from kinmix_stats.parallel import check_execution
+    from kinmix_stats.scan.parallel import check_execution
 
     monkeypatch.chdir(tmp_path)
     fn = {"upper_limit": km.upper_limit, "scan": km.scan, "export_workspaces": km.export_workspaces,
@@ -757,7 +757,7 @@ def test_non_converged_and_floor_limits_are_not_ok(monkeypatch):
     give a non-ok status in the LimitResult and in the LimitCurve (so every writer can carry it)."""
     from kinmix_stats.likelihood.limits import chi2_limits, cls_limits
 
-    scan_mod = importlib.import_module("kinmix_stats.scan")
+    scan_mod = importlib.import_module("kinmix_stats.scan.run")
     like = default_likelihood()
     res = cls_limits(like, [50.0], "narrow", max_iter=1)
     assert res.status[0].startswith("re-linearisation not converged")

@@ -14,7 +14,7 @@ import pytest
 import kinmix_stats as km
 from kinmix_stats.likelihood import pyhf_engine
 from kinmix_stats.likelihood.limits import default_likelihood
-from kinmix_stats.scan import _metadata
+from kinmix_stats.scan.metadata import scan_metadata
 
 
 def test_pyhf_method_on_the_full_likelihood_equals_ours():
@@ -59,10 +59,10 @@ def test_pyhf_scan_on_dask_workers_equals_in_process():
 
 def test_metadata_records_only_the_libraries_that_computed_the_numbers():
     like = default_likelihood()
-    meta = _metadata(like, "narrow", ("cls", "chi2"), None)
+    meta = scan_metadata(like, "narrow", ("cls", "chi2"), None)
     assert set(meta["versions"]) == {"numpy", "scipy"}  # iminuit and pyhf compute none of these numbers
     assert set(meta["engines"]) == {"cls", "chi2"} and meta["engines"]["cls"]["engine"] == "closed form"
-    meta = _metadata(like, "narrow", ("pyhf",), None)
+    meta = scan_metadata(like, "narrow", ("pyhf",), None)
     assert meta["versions"]["pyhf"] == pyhf.__version__ and "iminuit" in meta["versions"]
     assert meta["engines"]["pyhf"] == pyhf_engine.engine_description()
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kinmix_stats.checkpoint import CheckpointStore, read_store
 from kinmix_stats.likelihood.limits import default_likelihood
-from kinmix_stats.scan import checkpoint_path, scan, store_key
+from kinmix_stats.scan import scan
+from kinmix_stats.scan.checkpoint import CheckpointStore, checkpoint_path, read_store, store_key
 
 N_MASSES = 40
 ARGS = ["scan", "--masses", f"1:900:{N_MASSES}", "--width", "narrow", "--method", "cls", "--chunk", "1",

@@ -15,12 +15,11 @@ from kinmix_stats import zprime_limits as zl
 from kinmix_stats.inputs.sm import SMParameters
 from kinmix_stats.likelihood.limits import accepts_array_couplings, cls_limits, coupling_delta_th
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
-from kinmix_stats.model import ZPrime
+from kinmix_stats.model import ModelSpec, ZPrime
 from kinmix_stats.model.charges import named_model
 from kinmix_stats.model.spectrum import NoZPrimeStateError, zprime_window
 from kinmix_stats.model.vector_boson import CHANNELS
 from kinmix_stats.observables.registry import predict_entries
-from kinmix_stats.scan import ModelSpec
 
 SM = SMParameters()
 MASSES = np.array([20.0, 85.0, 150.0, 189.0, 700.0, 3000.0])

@@ -43,18 +43,19 @@ _LAZY: dict[str, str] = {
     "predict": ".observables",
     "LimitCurve": ".results",
     "default_mass_grid": ".scan",
-    "export_workspaces": ".scan",
+    "export_workspaces": ".io.workspaces",
     "scan": ".scan",
 }
 
 if TYPE_CHECKING:
     from .inputs import PDG, SMParameters
+    from .io.workspaces import export_workspaces
     from .likelihood.limits import upper_limit
     from .likelihood.precision import PrecisionLikelihood
     from .model import DarkPhoton, DiracDarkMatter, U1Charges, ZPrime, charge_family, named_model
     from .observables import observables, predict
     from .results import LimitCurve, LimitResult
-    from .scan import default_mass_grid, export_workspaces, scan
+    from .scan import default_mass_grid, scan
 
 
 class _Package(types.ModuleType):

@@ -173,7 +173,7 @@ def _charges_model_name(charges: str) -> str:
 
 def _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta, charges=None):
     """(ModelSpec or None, tested g_z or None), validated; every model option without --model is refused."""
-    from .scan import ModelSpec
+    from .model.spec import ModelSpec
 
     if charges is not None:
         if model_name is not None:
@@ -242,7 +242,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int = 0, log_level: str | None
     ctx.obj["debug"] = debug
     _configure_logging(verbose, log_level)
     source_date_epoch()  # a bad SOURCE_DATE_EPOCH fails here, before any work
-    from .parallel import blas_single_thread
+    from .scan.parallel import blas_single_thread
 
     ctx.with_resource(blas_single_thread())  # same bits whatever --workers: every computation of the command single-threaded
 
@@ -395,7 +395,7 @@ def _write_outputs(curves, out: Path, plot: bool, like, inspire_id, export: bool
     written.append(write_root(curves, out / "limits.root"))
     likelihoods: list[Path] = []
     if export and any(np.isfinite(c.eps95_obs).any() for c in curves):
-        from .scan import export_workspaces
+        from .io.workspaces import export_workspaces
 
         likelihoods = [Path(p) for p in export_workspaces(curves, out / "workspaces", likelihood=like,
                                                           inspire_id=inspire_id, encoding=encoding)]
@@ -498,14 +498,14 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
     store of another model or of the dark photon.
     """
     from ._checks import as_positive_array, check_inspire_id, scan_size_warning
-    from .checkpoint import CheckpointStore, ScanInterrupted, critical, graceful_signals
     from .io import outputset
+    from .likelihood.methods import check_methods
     from .model.dark_sector import parse_width
-    from .parallel import check_execution, connect
+    from .scan import scan as run_scan
+    from .scan.checkpoint import CheckpointStore, ScanInterrupted, checkpoint_path, critical, graceful_signals, store_key
+    from .scan.parallel import check_execution, connect
 
     # validate everything before anything is created
-    from .scan import check_methods, checkpoint_path, store_key
-    from .scan import scan as run_scan
 
     methods = check_methods(tuple(m.strip() for m in method.split(",")))
     spec, g_test = _model_spec(model_name, g_z, mix_epsilon, delta_m2, tan_beta, charges)
@@ -593,7 +593,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
                 raise
             saved = ""
             if current is not None:
-                from .checkpoint import read_store
+                from .scan.checkpoint import read_store
 
                 path = checkpoint_path(out, current)
                 try:
@@ -673,7 +673,7 @@ def export(from_dir, out_dir, inspire_id, encoding) -> None:
     """Write bkgonly.json + patchset.json (+ whitening.json) for the curves of a previous scan."""
     from ._checks import check_inspire_id
     from .io import outputset
-    from .scan import export_workspaces
+    from .io.workspaces import export_workspaces
 
     check_inspire_id(inspire_id)
     curves = _read_curves(from_dir)

@@ -509,7 +509,7 @@ class LimitResult:
         the numbers). ``epsilon_*`` hold g_z
         for a Z'-model likelihood (``coupling == "g_z"``).
         """
-        from .scan import width_label  # lazy: scan imports this module
+        from .model.dark_sector import width_label
 
         if self.is_scalar:  # one entry per mass also for a scalar result
             return self._as_batch().to_dict()

@@ -253,7 +253,7 @@ def write_hepdata(
     """Write a HEPData submission directory ``out_dir`` and its upload archive ``<out_dir>.tar.gz``.
 
     ``likelihoods``: files (e.g. the ``bkgonly.json`` and ``patchset.json`` written by
-    :func:`kinmix_stats.scan.export_workspaces`) packed into :data:`LIKELIHOOD_ARCHIVE` and attached as
+    :func:`kinmix_stats.io.workspaces.export_workspaces`) packed into :data:`LIKELIHOOD_ARCHIVE` and attached as
     an additional resource of type ``HistFactory``. ``reaction`` overrides the per-table reactions
     (default: from each curve's datasets, :func:`reactions_for`). ``validate`` runs hepdata_lib's
     validation of every YAML file. The directory is built in a staging directory next to ``out_dir``

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._checks import check_in_range
 
-__all__ = ["DiracDarkMatter", "DarkWidthSpec", "dark_widths", "parse_width"]
+__all__ = ["DiracDarkMatter", "DarkWidthSpec", "dark_widths", "parse_width", "width_label"]
 
 WIDE_FRACTION = 0.01  # arXiv:1006.0973 Eq. 13
 
@@ -79,6 +79,16 @@ def parse_width(width: DarkWidthSpec) -> DarkWidthSpec:
     if isinstance(width, (int, float, np.floating, np.integer)) and not isinstance(width, bool):
         return check_in_range("width (dark width of the Z', GeV)", width, 0.0, math.inf, high_inclusive=False)
     raise ValueError(f"unknown width {width!r}; accepted: {_ACCEPTED_WIDTHS}")
+
+
+def width_label(width) -> str:
+    """Short text label of a width specification ("narrow", "wide", "1.5GeV", "diracDM_aD0.1_mchi5")."""
+    width = parse_width(width)
+    if isinstance(width, str):
+        return width
+    if isinstance(width, DiracDarkMatter):
+        return f"diracDM_aD{width.alpha_d:g}_mchi{width.m_chi:g}"
+    return f"{width:g}GeV"
 
 
 def dark_widths(spec: DarkWidthSpec, masses: np.ndarray, x_components: np.ndarray) -> np.ndarray:

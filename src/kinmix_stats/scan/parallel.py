@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._optional import optional_dependency
+from .._optional import optional_dependency
 
 __all__ = ["SYNCHRONOUS", "check_execution", "connect", "run_tasks", "DEFAULT_CONNECT_TIMEOUT"]
 
@@ -43,7 +43,7 @@ def check_execution(workers: Any = None, scheduler: Any = None, connect_timeout:
     address ``protocol://host:port``; a worker count > 1 together with a scheduler address is refused
     (the cluster behind the address decides how many workers there are).
     """
-    from ._checks import check_workers
+    from .._checks import check_workers
 
     workers = check_workers(1 if workers is None else workers)
     if scheduler is not None:
@@ -60,7 +60,7 @@ def check_execution(workers: Any = None, scheduler: Any = None, connect_timeout:
             raise ValueError(
                 f"give either workers={workers} (a local cluster) or scheduler={scheduler!r} (an existing cluster), not both"
             )
-    from ._checks import check_in_range
+    from .._checks import check_in_range
 
     timeout = check_in_range("connect_timeout", connect_timeout, 0.0, 3600.0, low_inclusive=False)
     return workers, scheduler, timeout

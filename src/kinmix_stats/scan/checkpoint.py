@@ -36,12 +36,18 @@ import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .io.atomic import atomic_write_text
-from .results import LIMIT_COLUMNS
+from .. import __version__
+from ..io.atomic import atomic_write_text
+from ..model.dark_sector import width_label
+from ..results import LIMIT_COLUMNS
+
+if TYPE_CHECKING:
+    from ..likelihood.precision import PrecisionLikelihood
+    from ..model.spec import ModelSpec
 
 __all__ = [
     "FORMAT",
@@ -53,7 +59,9 @@ __all__ = [
     "graceful_signals",
     "grid_digest",
     "read_store",
+    "checkpoint_path",
     "scan_id",
+    "store_key",
 ]
 
 
@@ -323,3 +331,31 @@ class CheckpointStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def store_key(
+    likelihood: PrecisionLikelihood, width, methods: Sequence[str], masses: np.ndarray, model: ModelSpec | None = None
+) -> dict[str, Any]:
+    """What must match for a checkpoint store to be resumed (see the module docstring).
+
+    A Z'-model scan adds its model (name, mixing): a store of another model, or of the dark photon
+    (which has no ``model`` key), is refused.
+    """
+    sm = likelihood.sm
+    key = {
+        "width": width_label(width),
+        "methods": list(methods),
+        "n_masses": int(masses.size),
+        "grid_sha256": grid_digest(masses),
+        "catalogue_hash": likelihood.catalogue.catalogue_hash(),
+        "package_version": __version__,
+        "beam_spread_rel": float(likelihood.beam_spread_rel),
+        "sm_parameters": [float(sm.alpha), float(sm.sin2_theta_w), float(sm.mz0), float(sm.alpha_s_mz)],
+    }
+    if model is not None:
+        key["model"] = model.to_metadata()
+    return key
+
+def checkpoint_path(out_dir: str | os.PathLike[str], width) -> Path:
+    """The checkpoint store of a scan of ``width`` in ``out_dir``: ``checkpoint_<width label>.jsonl``."""
+    return Path(out_dir) / f"checkpoint_{width_label(width)}.jsonl"

@@ -499,7 +499,8 @@ def test_enospc_names_the_file(tmp_path, monkeypatch):
 _DRIVER = r"""
 import os, signal, sys
 phase, n, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-from kinmix_stats import checkpoint, cli
+from kinmix_stats import cli
+from kinmix_stats.scan import checkpoint
 from kinmix_stats.io import curves, outputset
 count = [0]
 def die():

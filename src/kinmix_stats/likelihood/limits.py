@@ -27,6 +27,7 @@ from .coupling import (
     likelihood_coupling,
     window_epsilon,
 )
+from .methods import METHODS, check_method
 from .pole_overlap import lep1_spread, pole_overlap_at
 from .precision import PrecisionLikelihood
 
@@ -50,9 +51,6 @@ __all__ = [
     "EPS_CAP",
     "G_Z_CAP",
 ]
-
-#: accepted values of ``method`` in :func:`upper_limit`
-METHODS = ("cls", "chi2", "exact", "pyhf")
 
 #: keyword option of :func:`upper_limit` -> (its default there, the methods whose engine takes it)
 _OPTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -155,7 +153,7 @@ def upper_limit(
     -------
     :class:`~kinmix_stats.results.LimitResult` (``method`` and ``coupling`` say what it holds).
     """
-    check_choice("method", method, METHODS)
+    check_method(method)
     if likelihood is not None:
         check_type("likelihood", likelihood, PrecisionLikelihood, "a PrecisionLikelihood or None")
     options = _engine_options(method, {

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_choice, check_masses, check_type
+from .._checks import check_masses, check_type
 from ..model.dark_sector import DarkWidthSpec
 from ..results import CLOSED_FORM_ENGINE, LimitResult
 from .closed_form import DELTA_CHI2_95, E_MIN, chi2_limits, cls_limits

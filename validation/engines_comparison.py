@@ -117,12 +117,14 @@ def _run_width(args):
 def _run_pyhf(masses: np.ndarray, width: str):
     like = default_likelihood()
     out = np.full((masses.size, 6), np.nan)
+    refs = np.full(masses.size, np.nan)
     status = []
     for i, m in enumerate(masses):
         r = upper_limit(float(m), width, "pyhf", likelihood=like)  # scalar mass: scalar result
         out[i] = [r.limit_observed, *r.expected_band]
+        refs[i] = float(np.ravel(r.epsilon_ref)[0])  # the workspace's linearisation point (observed)
         status.append(r.status)
-    return out, status
+    return out, status, refs
 
 
 def signal_exponent(like, mass: float, eps: float, width: str) -> tuple[float, str, float]:
@@ -151,6 +153,42 @@ def near_energy(like, mass: float, n_spread: float = 5.0) -> float | None:
     return best
 
 
+def pyhf_deviations(like, rows: list[dict], n: int = 6) -> list[str]:
+    """The largest pyhf/exact differences with their cause measured, not guessed.
+
+    pyhf fits the exported workspace, which is linear in mu = eps^2/eps_ref^2 at ONE point, eps_ref = the
+    observed limit (pyhf_engine re-linearises only the observed limit); the fast and exact engines follow each
+    expected quantile separately. So a pyhf band edge far from eps_ref carries the linearisation error of a
+    signal that is not exactly proportional to eps^2 there: the table gives eps/eps_ref and the measured
+    exponent p_eff of |delta_th/sigma| between the two (p_eff = 2 is the linear model).
+    """
+    worst = []
+    for r in rows:
+        k = int(np.nanargmax(np.abs(r["rel_pyhf"])))
+        worst.append((abs(float(r["rel_pyhf"][k])), k, r))
+    worst.sort(key=lambda t: t[0], reverse=True)
+    md = ["| m [GeV] | width | column | exact | pyhf | pyhf/exact − 1 | ε/ε_ref (pyhf's linearisation point) | "
+          "signal exponent p_eff between ε_ref and ε | expected from p_eff: (ε/ε_ref)^(p_eff/2 − 1) − 1 |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for _dev, k, r in worst[:n]:
+        eps, ref = float(r["pyhf"][k]), float(r["pyhf_ref"])
+        p_eff = math.nan
+        if np.isfinite(eps) and np.isfinite(ref) and eps > 0 and abs(eps / ref - 1.0) > 1e-3:
+            sig = np.sqrt(np.diag(like.residuals.covariance))
+            d, v = like.delta_th(np.array([r["mass"], r["mass"]]), np.array([ref, min(eps, 1.0)]), r["width"])
+            if np.all(v):
+                p_eff = float(np.log(np.linalg.norm(d[1] / sig) / np.linalg.norm(d[0] / sig)) / math.log(eps / ref))
+        md.append(f"| {r['mass']:g} | {r['width']} | {COLS[k]} | {fmt(r['exact'][k])} | {fmt(r['pyhf'][k])} | "
+                  f"{pct(r['rel_pyhf'][k])} | {fmt(eps / ref if ref > 0 else math.nan)} | {fmt(p_eff)} | "
+                  f"{pct((eps / ref) ** (p_eff / 2.0 - 1.0) - 1.0 if ref > 0 else math.nan)} |")
+    md += ["", ("The pyhf workspace is linear in μ = ε²/ε_ref² at the observed limit only (as exported); where a band "
+                "edge lies far from ε_ref and p_eff ≠ 2 its pyhf limit inherits that linearisation error, which the fast "
+                "and exact engines avoid by following each quantile. If the signal grows as ε^p_eff, a template linear in "
+                "ε² puts the limit at (ε/ε_ref)^(p_eff/2 − 1) times the true one: the last column, to compare with the "
+                "measured pyhf/exact − 1."), ""]
+    return md
+
+
 def write_csv(path: Path, header, rows) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -177,19 +215,21 @@ def main() -> int:
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(_run_width, [(masses, w) for w in WIDTHS]))
     have_pyhf = "pyhf" in METHODS or importlib.util.find_spec("kinmix_stats.likelihood.pyhf_engine") is not None
-    pyhf_res: dict[str, tuple[np.ndarray, list[str]]] = {}
+    pyhf_res: dict[str, tuple[np.ndarray, list[str], np.ndarray]] = {}
     t_pyhf = math.nan
     pyhf_idx = np.arange(0, masses.size, PYHF_STRIDE)
     if have_pyhf:
         t0 = time.perf_counter()
         for w in WIDTHS:
-            vals, st = _run_pyhf(masses[pyhf_idx], w)
+            vals, st, ref = _run_pyhf(masses[pyhf_idx], w)
             full = np.full((masses.size, 6), np.nan)
             full[pyhf_idx] = vals
+            full_ref = np.full(masses.size, np.nan)
+            full_ref[pyhf_idx] = ref
             sts = ["not run"] * masses.size
             for j, i in enumerate(pyhf_idx):
                 sts[i] = st[j]
-            pyhf_res[w] = (full, sts)
+            pyhf_res[w] = (full, sts, full_ref)
         t_pyhf = (time.perf_counter() - t0) / (2 * pyhf_idx.size)
 
     rows = []
@@ -204,11 +244,12 @@ def main() -> int:
             with np.errstate(invalid="ignore", divide="ignore"):
                 ref_gap = fast[i] / res["fast_ref"][i] - 1.0  # fast limit vs its last linearisation point
             py = pyhf_res[w][0][i] if have_pyhf else np.full(6, np.nan)
+            py_ref = float(pyhf_res[w][2][i]) if have_pyhf else math.nan
             with np.errstate(invalid="ignore", divide="ignore"):
                 rel_py = py / exact[i] - 1.0
             rows.append({
                 "mass": float(m), "width": w, "origin": origin[float(m)],
-                "fast": fast[i], "exact": exact[i], "rel": rel[i], "pyhf": py, "rel_pyhf": rel_py,
+                "fast": fast[i], "exact": exact[i], "rel": rel[i], "pyhf": py, "rel_pyhf": rel_py, "pyhf_ref": py_ref,
                 "status_fast": res["fast_status"][i], "status_exact": res["exact_status"][i],
                 "p": p_exp, "dominant": meas, "p_eff": p_eff, "ref_gap": ref_gap, "near": near_energy(like, float(m)),
                 "diag": res["diagnostics"][i],
@@ -305,6 +346,7 @@ def main() -> int:
         if rp.size:
             md += [f"pyhf vs exact: largest |pyhf/exact − 1| = {100 * rp.max():.2f} %, median {100 * np.median(rp):.3f} % "
                    f"over {rp.size} points.", ""]
+            md += pyhf_deviations(like, [r for r in rows if np.any(np.isfinite(r["rel_pyhf"]))])
     md += [f"Points without a limit in one of the engines: {len(not_ok)}"
            + ("" if not not_ok else " — " + "; ".join(f"{r['mass']:g} GeV {r['width']}: fast '{r['status_fast']}', exact '{r['status_exact']}'" for r in not_ok)), ""]
     md += ["![exact vs fast](figures/engines_comparison.png)", ""]

@@ -315,7 +315,7 @@ def test_linear_gaussian_problem_bad_covariance(cov, needle):
 
 
 def test_patchset_that_does_not_match_its_workspace(tmp_path):
-    from kinmix_stats.likelihood.patchset import export_workspaces, load_and_verify
+    from kinmix_stats.io.workspaces import load_and_verify, write_patchset
 
     bkg = {
         "channels": [{"name": "ch", "samples": [{"name": "sm", "data": [10.0], "modifiers": [
@@ -327,7 +327,7 @@ def test_patchset_that_does_not_match_its_workspace(tmp_path):
     ops = [{"op": "add", "path": "/channels/0/samples/1", "value": {"name": "sig", "data": [1.0], "modifiers": [
         {"name": "mu", "type": "normfactor", "data": None}]}}]
     out = tmp_path / "ws"
-    export_workspaces(bkg, [("mass_10", {"mass_GeV": 10.0}, ops)], out, description="test", references={"hepdata": "ins0000000"})
+    write_patchset(bkg, [("mass_10", {"mass_GeV": 10.0}, ops)], out, description="test", references={"hepdata": "ins0000000"})
     load_and_verify(out)  # consistent pair
     tampered = json.loads((out / "bkgonly.json").read_text())
     tampered["observations"][0]["data"] = [11.0]

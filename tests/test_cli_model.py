@@ -31,6 +31,7 @@ from kinmix_stats.io.curves import (
     write_limits_json,
     write_root,
 )
+from kinmix_stats.io.workspaces import load_and_verify
 from kinmix_stats.likelihood.limits import (
     G_Z_CAP,
     chi2_limits,
@@ -39,7 +40,6 @@ from kinmix_stats.likelihood.limits import (
     likelihood_coupling,
     upper_limit,
 )
-from kinmix_stats.likelihood.patchset import load_and_verify
 from kinmix_stats.model import ModelSpec
 from kinmix_stats.results import LimitCurve, output_columns
 from kinmix_stats.scan import default_model_mass_grid, scan

@@ -7,6 +7,7 @@ Before this, a scan made with ``--mw-choice CDF2022`` was exported against the P
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -79,3 +80,33 @@ def test_export_refuses_a_curve_from_another_catalogue(cdf_dir, tmp_path):
     assert "kinmix: error:" in res.output and "000000000000" in res.output and "pass the likelihood" in res.output
     assert "Traceback" not in res.output
     assert not (tmp_path / "ws").exists()
+
+
+def test_export_of_another_encoding_replaces_the_whole_set(cdf_dir, tmp_path):
+    """Issue #13: a per-measurement export over a whitened one left the stale whitening.json beside it.
+
+    The export owns every workspace file: one of another encoding replaces the set, through the CLI (an output
+    set with its MANIFEST, even over files no manifest lists) and through the API (one atomic group)."""
+    from kinmix_stats.io import outputset
+
+    ws = tmp_path / "ws"
+    export_workspaces(read_limits_json(cdf_dir / "limits_wide.json"), ws)  # whitened, written by the API: no manifest
+    assert (ws / "whitening.json").exists()
+    res = CliRunner().invoke(cli, ["export", "--from", str(cdf_dir), "--out", str(ws), "--encoding", "per_measurement"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in ws.iterdir()) == ["MANIFEST.json", "bkgonly.json", "patchset.json"]
+    assert sorted(outputset.verify(ws)["files"]) == ["bkgonly.json", "patchset.json"]
+    encoding = json.loads((ws / "patchset.json").read_text())["metadata"]["encoding"]
+    assert encoding["name"] == "per_measurement_correlation_nuisances" and encoding["rotation"] is None
+    # and back: the rotation returns with the sha256 the new patchset records
+    res = CliRunner().invoke(cli, ["export", "--from", str(cdf_dir), "--out", str(ws)])
+    assert res.exit_code == 0, res.output
+    assert sorted(outputset.verify(ws)["files"]) == ["bkgonly.json", "patchset.json", "whitening.json"]
+    rotation = json.loads((ws / "patchset.json").read_text())["metadata"]["encoding"]["rotation"]
+    assert rotation["sha256"] == hashlib.sha256((ws / "whitening.json").read_bytes()).hexdigest()
+    # the API alone: per-measurement over whitened leaves exactly the two files of the new set
+    api = tmp_path / "api"
+    curve = read_limits_json(cdf_dir / "limits_wide.json")
+    export_workspaces(curve, api)
+    export_workspaces(curve, api, encoding="per_measurement")
+    assert sorted(p.name for p in api.iterdir()) == ["bkgonly.json", "patchset.json"]

@@ -20,11 +20,11 @@ import pyhf
 import pytest
 
 import kinmix_stats as km
+from kinmix_stats.io.workspaces import write_patchset
 from kinmix_stats.likelihood import whitened as wh
 from kinmix_stats.likelihood.cls import cls_limit, cls_qtilde
 from kinmix_stats.likelihood.gaussian import chi2, profile_fit, profiled_nuisances
 from kinmix_stats.likelihood.limits import cls_limits, default_likelihood
-from kinmix_stats.likelihood.patchset import export_workspaces as write_patchset
 from kinmix_stats.measurements import available_datasets
 
 import toys

@@ -21,6 +21,8 @@ import numpy as np
 import pyhf
 import pytest
 
+from kinmix_stats.io import workspaces as workspaces_mod
+from kinmix_stats.io.workspaces import load_and_verify, write_patchset
 from kinmix_stats.likelihood import (
     LinearGaussianProblem,
     build_background_only,
@@ -30,13 +32,10 @@ from kinmix_stats.likelihood import (
     cls_qtilde,
     encode,
     expected_cls_qtilde,
-    export_workspaces,
-    load_and_verify,
     pyhf_parameters,
     signal_patch,
     signal_patch_ops,
 )
-from kinmix_stats.likelihood import patchset as patchset_mod
 
 import toys
 
@@ -177,7 +176,7 @@ def _export(prob: LinearGaussianProblem, out: Path):
     for i, scale in enumerate((1.0, 2.0, 0.7)):
         q = dataclasses.replace(prob, signal=prob.signal * scale)
         hyps.append((f"point_{i}", {"mass_GeV": 10.0 * (i + 1), "width": "narrow"}, signal_patch_ops(q, encoding=enc)))
-    paths = export_workspaces(
+    paths = write_patchset(
         bkg, hyps, out, description="kinmix_stats test export", references={"hepdata": "ins1234567"}
     )
     return enc, hyps, paths
@@ -221,20 +220,20 @@ def test_export_is_atomic_and_validated(tmp_path, monkeypatch):
     bkg = build_background_only(prob, encoding=enc)
 
     with pytest.raises(ValueError, match=r"patch label must match"):
-        export_workspaces(bkg, [("bad-label", {"m": 1.0}, hyps[0][2])], tmp_path, description="x",
+        write_patchset(bkg, [("bad-label", {"m": 1.0}, hyps[0][2])], tmp_path, description="x",
                           references={"hepdata": "ins1234567"})
     with pytest.raises(ValueError, match=r"references must be"):
-        export_workspaces(bkg, hyps, tmp_path, description="x", references={})
+        write_patchset(bkg, hyps, tmp_path, description="x", references={})
     with pytest.raises(ValueError, match=r"patchset failed pyhf validation"):
         broken = [("p", {"m": 1.0}, [{"op": "add", "path": "/channels/99/samples/-", "value": {}}])]
-        export_workspaces(bkg, broken, tmp_path, description="x", references={"hepdata": "ins1234567"})
+        write_patchset(bkg, broken, tmp_path, description="x", references={"hepdata": "ins1234567"})
 
     def failing_replace(src, dst):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(patchset_mod.os, "replace", failing_replace)
+    monkeypatch.setattr(workspaces_mod.os, "replace", failing_replace)
     with pytest.raises(OSError, match="simulated"):
-        export_workspaces(bkg, hyps, tmp_path, description="changed", references={"hepdata": "ins1234567"})
+        write_patchset(bkg, hyps, tmp_path, description="changed", references={"hepdata": "ins1234567"})
     monkeypatch.undo()
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # old files intact, no temporary files left behind

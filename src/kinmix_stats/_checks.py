@@ -242,14 +242,14 @@ def check_workers(workers: object, name: str = "workers") -> int:
 from ._env import source_date_epoch
 
 
-def check_inspire_id(value: object) -> str | None:
-    """None, or an INSPIRE id ``insNNNNNNN`` as accepted by the pyhf patchset schema."""
+def check_inspire_id(value: object, name: str = "--inspire-id") -> str | None:
+    """None, or an INSPIRE id ``insNNNNNNN`` as accepted by the pyhf patchset schema (``name``: what the error names)."""
     import re
 
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch(r"ins[0-9]{7}", value):
-        raise ValueError(f"--inspire-id {value!r} is not an INSPIRE id: expected 'ins' followed by 7 digits, e.g. ins1234567")
+        raise ValueError(f"{name} {value!r} is not an INSPIRE id: expected 'ins' followed by 7 digits, e.g. ins1234567".lstrip())
     return value
 
 

@@ -673,7 +673,7 @@ def export(from_dir, out_dir, inspire_id, encoding) -> None:
     """Write bkgonly.json + patchset.json (+ whitening.json) for the curves of a previous scan."""
     from ._checks import check_inspire_id
     from .io import outputset
-    from .io.workspaces import export_workspaces
+    from .io.workspaces import WORKSPACE_FILES, export_workspaces
 
     check_inspire_id(inspire_id)
     curves = _read_curves(from_dir)
@@ -683,7 +683,7 @@ def export(from_dir, out_dir, inspire_id, encoding) -> None:
         stage = outputset.staging_dir(out)
         try:
             export_workspaces(curves, stage, inspire_id=inspire_id, encoding=encoding)
-            written = outputset.commit(out, stage, command="kinmix export",
+            written = outputset.commit(out, stage, command="kinmix export", replaces=WORKSPACE_FILES,
                                        info={"scan_ids": {c.width: c.metadata.get("scan_id") for c in curves}})
         finally:
             shutil.rmtree(stage, ignore_errors=True)

@@ -137,6 +137,7 @@ class AtomicGroup:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._staged: dict[Path, tuple[Path, IO[Any]]] = {}
+        self._removed: list[Path] = []
 
     def open(self, name: str, mode: str = "w", *, encoding: str = "utf-8") -> IO[Any]:
         """Temporary file for ``directory/name``; it replaces the target when the group commits."""
@@ -152,11 +153,20 @@ class AtomicGroup:
     def write_text(self, name: str, text: str) -> None:
         self.open(name).write(text)
 
+    def remove(self, name: str) -> None:
+        """Remove ``directory/name`` (if it exists) when the group commits, once the new files are in place."""
+        dest = self.directory / name
+        if dest in self._staged:
+            raise ValueError(f"{str(dest)!r} is written by this atomic group; it cannot also be removed")
+        self._removed.append(dest)
+
     def _commit(self) -> None:
         for _, fh in self._staged.values():
             _sync_close(fh)
         for dest, (tmp, _) in self._staged.items():
             tmp.replace(dest)
+        for dest in self._removed:
+            dest.unlink(missing_ok=True)
         _fsync_dir(self.directory)
 
     def _abort(self) -> None:

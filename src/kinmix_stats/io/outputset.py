@@ -12,7 +12,8 @@ Protocol (used by ``kinmix scan`` and ``kinmix export``):
    ``hepdata`` and ``workspaces``).
 3. The new files are written into a staging directory inside ``DIR`` (:func:`staging_dir`, same file system).
 4. :func:`commit` marks ``DIR`` incomplete (``DIR/INCOMPLETE``, written atomically), removes the old
-   ``MANIFEST.json`` and the files it listed that the new set does not have, moves every staged entry into
+   ``MANIFEST.json`` and the files it listed that the new set does not have (and the files the command names
+   as ``replaces``, e.g. an export's ``whitening.json``, even where no manifest lists them), moves every staged entry into
    place (``os.replace``; a directory is swapped), writes the new ``MANIFEST.json`` (sha256 and size of
    every file, the scan ids, the command) and only then removes ``INCOMPLETE``.
 
@@ -30,7 +31,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +165,19 @@ def _read_manifest(out: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT else None
 
 
-def commit(directory: str | os.PathLike[str], stage: Path, *, command: str, info: Mapping[str, Any] | None = None) -> list[Path]:
-    """Move the staged set into ``directory`` (see the module docstring); return the committed paths."""
+def commit(
+    directory: str | os.PathLike[str],
+    stage: Path,
+    *,
+    command: str,
+    info: Mapping[str, Any] | None = None,
+    replaces: Iterable[str] = (),
+) -> list[Path]:
+    """Move the staged set into ``directory`` (see the module docstring); return the committed paths.
+
+    ``replaces``: files (relative paths) of the kind this command writes; one the new set does not have is
+    removed while ``DIR`` is marked incomplete, also when no manifest lists it (written by the API or by hand).
+    """
     out = Path(directory)
     new_files = _files(stage)
     manifest = {
@@ -185,11 +197,11 @@ def commit(directory: str | os.PathLike[str], stage: Path, *, command: str, info
     with contextlib.suppress(FileNotFoundError):
         (out / MANIFEST_NAME).unlink()
     tops = {rel.split(os.sep, 1)[0] for rel in new_files}
-    if old is not None:  # files of the previous set that the new one does not replace
-        for rel in old.get("files", {}):
-            if rel.split("/", 1)[0] not in tops and ".." not in rel:
-                with contextlib.suppress(OSError):
-                    (out / rel).unlink()
+    stale = [*(old or {}).get("files", {}), *replaces]  # files of the previous set that the new one does not replace
+    for rel in stale:
+        if rel.split("/", 1)[0] not in tops and ".." not in rel:
+            with contextlib.suppress(OSError):
+                (out / rel).unlink()
     for top in sorted(tops):
         src, dest = stage / top, out / top
         if src.is_dir() and dest.is_dir():

@@ -1,28 +1,58 @@
-"""pyhf workspaces of a scan: ``bkgonly.json`` + ``patchset.json`` (+ ``whitening.json``), one patch per
-hypothesis, in the whitened (default) or the per-measurement encoding.
+"""pyhf workspaces of a scan, the one writer of this format (``kinmix scan``, ``kinmix export`` and the API).
+
+``bkgonly.json`` (pyhf workspace schema 1.0.0) shared by every hypothesis, ``patchset.json`` (pyhf patchset
+schema 1.0.0, the layout ATLAS publishes on HEPData: the sha256 ``pyhf digest`` of the background-only
+workspace, ``labels`` naming the hypothesis coordinates, one patch per hypothesis) and, for the whitened
+encoding, ``whitening.json`` (the rotation). Encodings: :mod:`kinmix_stats.likelihood.whitened` (default) and
+:mod:`kinmix_stats.likelihood.workspace` (one nuisance per correlated measurement).
+
+The files are written as one :func:`~kinmix_stats.io.atomic.atomic_group` (temporary files, ``fsync``,
+``os.replace``); an export of one encoding removes the sidecar of the other, so a directory never mixes two
+exports. ``pyhf patchset verify``, ``pyhf patchset extract --name LABEL`` and ``pyhf cls bkgonly.json -p
+patch.json`` read the output (tested in ``tests/test_workspace_pyhf.py``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import __version__
 from .._checks import check_choice
-from ..likelihood.precision import PrecisionLikelihood
 from ..model.spec import G_Z_DEFINITION, ModelSpec
 from ..results import STATUS_OK, LimitCurve
-from ..scan.metadata import REF_KEY, REF_VALUE, likelihood_from_metadata
 from ..scan.parallel import pinned_blas
-from ..scan.run import limit_status
+from .atomic import atomic_group
 
-__all__ = ["ENCODINGS", "PLACEHOLDER_INSPIRE_ID", "export_workspaces"]
+if TYPE_CHECKING:
+    from ..likelihood.precision import PrecisionLikelihood
+
+__all__ = [
+    "BKG_ONLY_FILE",
+    "ENCODINGS",
+    "PATCHSET_FILE",
+    "PLACEHOLDER_INSPIRE_ID",
+    "ROTATION_FILE",
+    "WORKSPACE_FILES",
+    "export_workspaces",
+    "load_and_verify",
+    "write_patchset",
+]
+
+BKG_ONLY_FILE = "bkgonly.json"
+PATCHSET_FILE = "patchset.json"
+#: the rotation of the whitened encoding (its sha256 is in the patchset metadata)
+ROTATION_FILE = "whitening.json"
+#: every file an export may write: a new export replaces all of them as one set
+WORKSPACE_FILES = (BKG_ONLY_FILE, PATCHSET_FILE, ROTATION_FILE)
 
 #: The pyhf 1.0.0 patchset schema requires metadata.references.hepdata = "ins" + 7 digits. No HEPData
 #: record exists for likelihoods made by this package, so this placeholder (meaning "none") is written
@@ -65,6 +95,8 @@ def export_workspaces(
     """
     from .._checks import check_inspire_id
     from ..likelihood.coupling import coupling_delta_th, likelihood_coupling
+    from ..scan.metadata import REF_KEY, REF_VALUE, likelihood_from_metadata
+    from ..scan.run import limit_status
 
     check_choice("encoding", encoding, ENCODINGS)
     if isinstance(curves, (str, bytes, os.PathLike)) or not isinstance(curves, (LimitCurve, Sequence)):
@@ -165,10 +197,8 @@ def export_workspaces(
             "POI mu = g_z^2/g_z_ref^2 with g_z the U(1)' gauge coupling"
         )
         extra.update({"model": spec.to_metadata(), "coupling": "g_z", "g_z_definition": G_Z_DEFINITION})
-    from ..likelihood.patchset import export_workspaces as _export  # pyhf loads only when exporting
-
-    return _export(bkg, patches, out_dir, description=description, references={"hepdata": ref}, extra_metadata=extra,
-                   sidecars=sidecars)
+    return write_patchset(bkg, patches, out_dir, description=description, references={"hepdata": ref},
+                          extra_metadata=extra, sidecars=sidecars, replaces=WORKSPACE_FILES[2:])
 
 def _whitened_export(base, labels, values, signals):
     """Background-only spec, patch generator, encoding metadata, sidecars and skipped points (whitened)."""
@@ -218,7 +248,7 @@ def _whitened_export(base, labels, values, signals):
         "fractions_note": "all of each whitened component's variance is in its Poisson pair (no correlation nuisances)",
         "nuisance_bound": enc.nuisance_bound,
         "mu_max": enc.mu_max,
-        "rotation": {"file": wh.ROTATION_FILE, "sha256": wh.rotation_digest(text),
+        "rotation": {"file": ROTATION_FILE, "sha256": wh.rotation_digest(text),
                      "kind": "per-channel lower Cholesky factor G of the covariance, C = G G^T; bins hold G^-1 residuals"},
         "max_abs_delta_minus2lnL": float(dev.max()),
         "max_abs_delta_minus2lnL_hypothesis": labels[worst],
@@ -236,7 +266,7 @@ def _whitened_export(base, labels, values, signals):
         for i in keep:
             yield labels[i], values[i], wh.signal_ops(enc, enc.whiten(signals[i]))
 
-    return bkg, patches(), meta, {wh.ROTATION_FILE: text}, failed
+    return bkg, patches(), meta, {ROTATION_FILE: text}, failed
 
 def _per_measurement_export(base, labels, values, signals):
     """The one-channel-per-measurement layout (correlations as pyhf nuisances; slow to fit, kept as an option)."""
@@ -295,6 +325,204 @@ def _per_measurement_export(base, labels, values, signals):
             yield labels[i], values[i], signal_patch_ops(base.with_signal(signals[i]), encoding=encoding)
 
     return bkg, patches(), meta, {}, failed
+
+_LABEL_RE = re.compile(r"^[a-zA-Z0-9_]+$")
+_HEPDATA_RE = re.compile(r"^ins[0-9]{7}$")
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or not hasattr(v, "__float__"):
+        raise ValueError(f"patch values must be numbers or strings, got {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError(f"patch values must be finite, got {v!r}")
+    return f
+
+
+def _check_patch(entry: Any, keys: list[str] | None, seen: set[str]) -> tuple[dict[str, Any], list[str]]:
+    try:
+        label, values, ops = entry
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"each patch must be a (label, values, ops) tuple, got {entry!r}") from err
+    if not isinstance(label, str) or not _LABEL_RE.match(label):
+        raise ValueError(f"patch label must match ^[a-zA-Z0-9_]+$, got {label!r}")
+    if label in seen:
+        raise ValueError(f"patch label {label!r} is used twice; labels must be unique")
+    seen.add(label)
+    if not isinstance(values, Mapping) or not values:
+        raise ValueError(f"values of patch {label!r} must be a non-empty mapping, got {values!r}")
+    these = [str(k) for k in values]
+    if keys is None:
+        bad = [k for k in these if not _LABEL_RE.match(k)]
+        if bad:
+            raise ValueError(f"value names {bad} must match ^[a-zA-Z0-9_]+$ (they become patchset labels)")
+    elif these != keys:
+        raise ValueError(f"patch {label!r} has value names {these}, expected {keys} (same order)")
+    spec = {"metadata": {"name": label, "values": [_json_value(v) for v in values.values()]}, "patch": list(ops)}
+    return spec, these
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def write_patchset(
+    bkg_only: Mapping[str, Any],
+    patches: Iterable[tuple[str, Mapping[str, Any], list[dict[str, Any]]]],
+    out_dir: str | os.PathLike[str],
+    *,
+    description: str,
+    references: Mapping[str, str],
+    extra_metadata: Mapping[str, Any] | None = None,
+    validate_patches: bool = False,
+    sidecars: Mapping[str, str] | None = None,
+    replaces: Iterable[str] = (),
+) -> tuple[Path, Path]:
+    """Write ``bkgonly.json`` and ``patchset.json`` (and ``sidecars``) into ``out_dir`` atomically.
+
+    Patches are streamed: each is validated and serialised as it comes, so a patchset of thousands of
+    hypotheses never sits in memory (an iterator/generator is the intended input). The patchset file
+    is compact JSON with one patch per line.
+
+    Args:
+        bkg_only: background-only workspace spec (e.g. from
+            :func:`~kinmix_stats.likelihood.whitened.background_only`).
+        patches: ``(label, values, ops)`` per hypothesis: ``label`` matching ``^[a-zA-Z0-9_]+$``
+            (unique), ``values`` an ordered mapping of hypothesis coordinates (the same keys, in
+            the same order, for every patch; keys become the patchset ``labels``), ``ops`` the
+            JSON-Patch operations adding the signal.
+        out_dir: target directory (created if missing).
+        description: patchset ``metadata.description``.
+        references: patchset ``metadata.references``; pyhf's schema 1.0.0 requires at least one
+            entry and allows only ``hepdata`` (``"ins"`` + 7 digits, the INSPIRE record id), so a
+            value is mandatory; no default is invented here.
+        extra_metadata: additional keys merged into ``metadata`` (the schema allows them).
+        validate_patches: apply every patch and validate the resulting workspace (slow for thousands
+            of patches). The first patch is always validated with pyhf's patchset schema and applied;
+            every patch's label, values and operation paths are checked.
+        sidecars: ``{file name: text}`` written verbatim next to the two files (e.g. ``whitening.json``, whose
+            sha256 the patchset metadata records).
+        replaces: sidecar names of a previous export (another encoding) that this one replaces: removed from
+            ``out_dir``, if present and not in ``sidecars``, when the new files are in place.
+
+    Returns:
+        ``(bkgonly_path, patchset_path)``.
+
+    Raises:
+        ValueError: on bad labels, values or references, or if pyhf's schema validation fails;
+            nothing is written (or replaced) in that case.
+    """
+    if not isinstance(description, str) or not description.strip():
+        raise ValueError(f"description must be a non-empty string, got {description!r}")
+    refs = dict(references) if isinstance(references, Mapping) else {}
+    if not refs or set(refs) - {"hepdata"} or not all(_HEPDATA_RE.match(str(v)) for v in refs.values()):
+        raise ValueError(
+            f"references must be {{'hepdata': 'ins1234567'}} (pyhf patchset schema 1.0.0), got {references!r}"
+        )
+    side = dict(sidecars or {})
+    for name, text in side.items():
+        if name in (BKG_ONLY_FILE, PATCHSET_FILE) or "/" in name or not name.endswith(".json"):
+            raise ValueError(f"sidecar file name must be a plain *.json name other than the two workspace files, got {name!r}")
+        if not isinstance(text, str):
+            raise ValueError(f"sidecar {name!r} must be given as text (str), got {type(text).__name__}")
+
+    import jsonpatch
+    import pyhf
+    from pyhf.patchset import PatchSet
+
+    stale = [name for name in replaces if name not in side]
+    for name in stale:
+        if name in (BKG_ONLY_FILE, PATCHSET_FILE) or "/" in name:
+            raise ValueError(f"replaces must name sidecar files, got {name!r}")
+    try:
+        workspace = pyhf.Workspace(dict(bkg_only))
+    except Exception as err:  # pyhf raises its own schema exceptions
+        raise ValueError(f"bkg_only is not a valid pyhf 1.0.0 workspace: {err}") from err
+    n_channels = len(workspace["channels"])
+
+    out = Path(out_dir)
+    with atomic_group(out) as group:  # all files appear together, or none (a failure leaves no partial file)
+        group.write_text(BKG_ONLY_FILE, json.dumps(dict(workspace), indent=1, sort_keys=False, allow_nan=False) + "\n")
+        fh = group.open(PATCHSET_FILE)
+        keys: list[str] | None = None
+        seen: set[str] = set()
+        count = 0
+        metadata: dict[str, Any] | None = None
+        for entry in patches:
+            spec, these = _check_patch(entry, keys, seen)
+            for op in spec["patch"]:
+                path = op.get("path", "") if isinstance(op, Mapping) else ""
+                parts = path.split("/")
+                if len(parts) < 3 or parts[1] != "channels" or not parts[2].isdigit() or int(parts[2]) >= n_channels:
+                    raise ValueError(f"patchset failed pyhf validation: patch {spec['metadata']['name']!r}: operation path {path!r} is not a /channels/<i>/... path of this workspace")
+            if keys is None:
+                keys = these
+                metadata = dict(extra_metadata or {})
+                metadata.update({
+                    "description": description,
+                    "digests": {"sha256": pyhf.utils.digest(workspace, algorithm="sha256")},
+                    "labels": keys,
+                    "references": refs,
+                })
+                try:
+                    first = PatchSet({"metadata": metadata, "patches": [spec], "version": "1.0.0"})
+                    pyhf.Workspace(first.patches[0].apply(workspace))
+                except Exception as err:
+                    raise ValueError(f"patchset failed pyhf validation: {err}") from err
+                fh.write('{"metadata":' + _dumps(metadata) + ',\n"patches":[\n')
+            elif validate_patches:
+                try:
+                    pyhf.Workspace(jsonpatch.apply_patch(dict(workspace), spec["patch"]))
+                except Exception as err:
+                    raise ValueError(f"patch {spec['metadata']['name']!r} failed pyhf validation: {err}") from err
+            fh.write((",\n" if count else "") + _dumps(spec))
+            count += 1
+        if not count:
+            raise ValueError("patches must contain at least one (label, values, ops) entry")
+        fh.write('\n],\n"version":"1.0.0"}\n')
+        for name, text in side.items():
+            group.write_text(name, text)
+        for name in stale:  # e.g. whitening.json of a whitened export replaced by a per-measurement one
+            group.remove(name)
+    return out / BKG_ONLY_FILE, out / PATCHSET_FILE
+
+
+def load_and_verify(out_dir: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """Load ``bkgonly.json`` and ``patchset.json`` from ``out_dir``, validate both and check the digest.
+
+    Returns:
+        ``(workspace, patchset)`` (a ``pyhf.Workspace`` and a ``pyhf.patchset.PatchSet``).
+
+    Raises:
+        FileNotFoundError: if a file is missing.
+        ValueError: if a file is not valid JSON or fails schema validation, or if the patchset's
+            sha256 digest does not match the background-only workspace.
+    """
+    import pyhf
+    from pyhf.patchset import PatchSet
+
+    out = Path(out_dir)
+    loaded = []
+    for name in (BKG_ONLY_FILE, PATCHSET_FILE):
+        path = out / name
+        with path.open(encoding="utf-8") as fh:
+            try:
+                loaded.append(json.load(fh))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} is not valid JSON: {err}") from err
+    try:
+        workspace = pyhf.Workspace(loaded[0])
+        patchset = PatchSet(loaded[1])
+    except Exception as err:
+        raise ValueError(f"schema validation failed in {out}: {err}") from err
+    try:
+        patchset.verify(workspace)
+    except Exception as err:
+        raise ValueError(f"{out / PATCHSET_FILE} does not belong to {out / BKG_ONLY_FILE}: {err}") from err
+    return workspace, patchset
+
 
 def _width_spec(label: str):
     if label in ("narrow", "wide"):

@@ -1,4 +1,4 @@
-"""Likelihood layer: exact linear-Gaussian fits, asymptotic CLs, pyhf workspaces and patchsets.
+"""Likelihood layer: exact linear-Gaussian fits, asymptotic CLs, limits and the pyhf workspace encodings.
 
 * :mod:`.gaussian` -- :class:`LinearGaussianProblem` and its exact profile fits (batched).
 * :mod:`.cls` -- asymptotic CLs limits with the q~_mu test statistic (arXiv:1007.1727).
@@ -7,7 +7,9 @@
   :mod:`.pole_overlap` (two states at m_Z) serve all of them.
 * :mod:`.whitened` -- the default HistFactory (pyhf schema 1.0.0) encoding: whitened channels, 3 pyhf parameters.
 * :mod:`.workspace` -- the one-channel-per-measurement encoding (correlations as pyhf nuisances).
-* :mod:`.patchset` -- background-only workspace + patchset export, streamed, atomic, pyhf-verified.
+* :mod:`.methods` -- the limit method names, checked in one place.
+
+The export of the workspaces (files) is :mod:`kinmix_stats.io.workspaces`.
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ from .gaussian import (
 
 # pyhf-backed modules load on first use (PEP 562), so the CLs core does not import pyhf
 _LAZY = {
-    "export_workspaces": ".patchset",
-    "load_and_verify": ".patchset",
     "WorkspaceEncoding": ".workspace",
     "build_background_only": ".workspace",
     "build_workspace": ".workspace",
@@ -79,8 +79,6 @@ __all__ = [
     "encode",
     "expected_cls_qtilde",
     "expected_limits_qtilde",
-    "export_workspaces",
-    "load_and_verify",
     "nll",
     "nll_batch",
     "profile_chi2",

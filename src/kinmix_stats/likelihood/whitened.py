@@ -64,7 +64,6 @@ __all__ = [
     "ENCODING_NAME",
     "DEFAULT_COUNT_SCALE",
     "DEFAULT_NUISANCE_BOUND",
-    "ROTATION_FILE",
     "WhitenedEncoding",
     "encode_whitened",
     "dataset_channels",
@@ -88,7 +87,6 @@ ENCODING_NAME = "whitened_mirrored_poisson"
 DEFAULT_COUNT_SCALE = 3.0e4
 #: bounds of the nuisance parameters, in units of sigma_k (constrained) or u_k (free)
 DEFAULT_NUISANCE_BOUND = 10.0
-ROTATION_FILE = "whitening.json"
 SIGNAL_SAMPLE = "kinetic_mixing"
 SM_SAMPLE = "SM"
 POI_NAME = "mu"

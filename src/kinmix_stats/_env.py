@@ -14,7 +14,14 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 
-__all__ = ["DEFAULT_SOURCE_DATE_EPOCH", "SOURCE_DATE_EPOCH_RANGE", "import_guard", "interrupted_at_start", "source_date_epoch"]
+__all__ = [
+    "DEFAULT_SOURCE_DATE_EPOCH",
+    "SOURCE_DATE_EPOCH_RANGE",
+    "created_utc",
+    "import_guard",
+    "interrupted_at_start",
+    "source_date_epoch",
+]
 
 #: Accepted SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC): ROOT's TDatime, written by uproot, stores the
 #: year as year - 1995 in 6 bits, so a ROOT file holds 1995-01-01T00:00:00Z ... 2058-12-31T23:59:59Z.
@@ -40,6 +47,20 @@ def source_date_epoch(environ: Mapping[str, str] | None = None) -> int:
             "the dates a ROOT file can hold)"
         )
     return value
+
+
+def created_utc(environ: Mapping[str, str] | None = None) -> str:
+    """ISO 8601 UTC time stamp (seconds) for an output's metadata: ``$SOURCE_DATE_EPOCH`` when it is set
+    (reproducible-builds convention: the same inputs give the same bytes), else the current time."""
+    import datetime as dt
+
+    env = os.environ if environ is None else environ
+    text = env.get("SOURCE_DATE_EPOCH")
+    if text is not None and text.strip():
+        moment = dt.datetime.fromtimestamp(source_date_epoch(env), tz=dt.timezone.utc)
+    else:
+        moment = dt.datetime.now(dt.timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

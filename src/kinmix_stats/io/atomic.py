@@ -6,7 +6,8 @@ complete new one. If anything raises while the content is produced or written, t
 removed and the destination is left untouched. The final file gets the permissions of the file it
 replaces, or ``0o666 & ~umask`` for a new file (``mkstemp`` would otherwise leave it at ``0o600``).
 
-* :func:`atomic_open` / :func:`atomic_write_text` / ``_bytes`` / ``_json``: one file.
+* :func:`atomic_open` / :func:`atomic_write_text` / ``_bytes`` / ``_json`` / ``_csv``: one file (the JSON and
+  CSV writers every command uses).
 * :func:`atomic_group`: several files of one directory that appear together or not at all
   (e.g. ``bkgonly.json`` + ``patchset.json`` + sidecars).
 * :class:`MemoryFile`: an in-memory binary sink for writers that close their output (uproot).
@@ -15,11 +16,12 @@ replaces, or ``0o666 & ~umask`` for a new file (``mkstemp`` would otherwise leav
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +31,7 @@ __all__ = [
     "atomic_group",
     "atomic_open",
     "atomic_write_bytes",
+    "atomic_write_csv",
     "atomic_write_json",
     "atomic_write_text",
     "check_output_dir",
@@ -248,3 +251,12 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     check_output_dir(path)
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, allow_nan=False, ensure_ascii=True) + "\n"
     return atomic_write_text(path, text)
+
+
+def atomic_write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """Atomically write a CSV file: ``header`` then ``rows`` (cells as given: format floats before), ``\n`` line ends."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write_text(path, buf.getvalue())

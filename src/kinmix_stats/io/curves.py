@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import math
 import os
@@ -38,7 +37,7 @@ import numpy as np
 from ..results import CURVE_COLUMNS, LimitCurve, output_columns
 from ._common import EPSILON_DEFINITIONS, GZ_DEFINITION
 from ._common import definition as _definition
-from .atomic import atomic_write_json, atomic_write_text
+from .atomic import atomic_write_csv, atomic_write_json
 
 __all__ = [
     "CSV_HEADER",
@@ -84,12 +83,8 @@ def write_limits_csv(curve: LimitCurve, path: str | os.PathLike[str]) -> Path:
     if not isinstance(curve, LimitCurve):
         raise ValueError(f"write_limits_csv expects a LimitCurve, got {type(curve).__name__}")
     cols = [curve.column(c).tolist() for c in CURVE_COLUMNS]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow((*curve.output_columns, STATUS_COLUMN))
-    for i in range(len(curve)):
-        writer.writerow([*(_fmt(col[i]) for col in cols), curve.status[i]])
-    return atomic_write_text(path, buf.getvalue())
+    rows = ([*(_fmt(col[i]) for col in cols), curve.status[i]] for i in range(len(curve)))
+    return atomic_write_csv(path, (*curve.output_columns, STATUS_COLUMN), rows)
 
 
 def read_limits_csv(

@@ -10,6 +10,10 @@ Per width ``w`` (a ``TDirectory``):
   for ``Draw("F")``.
 * ``w/status_json``, ``w/metadata_json`` — ``TObjString``s with the per-point status and the provenance.
 
+:func:`root_file` is the one ROOT writer of the package (limit curves here, the CMS recast's spectra through
+:func:`write_histograms`): built in memory with a fixed clock and UUID, then written atomically, so the same
+content gives the same bytes.
+
 Titles use ROOT markup (``m_{Z'} [GeV]``, ``#varepsilon``, ``g_{z}``). A Brazil plot in ROOT::
 
     auto f = TFile::Open("results/limits.root");
@@ -21,11 +25,13 @@ Titles use ROOT markup (``m_{Z'} [GeV]``, ``#varepsilon``, ``g_{z}``). A Brazil 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +40,7 @@ from ..results import CURVE_COLUMNS, LIMIT_COLUMNS, LimitCurve, output_columns
 from ._common import GZ_DEFINITION, METHOD, check_curves, definition, fixed_root_clock, fixed_uuid
 from .atomic import MemoryFile, atomic_write_bytes, check_output_dir
 
-__all__ = ["write_root", "read_root", "MASS_TITLE", "BANDS"]
+__all__ = ["write_root", "read_root", "root_file", "write_histograms", "MASS_TITLE", "BANDS"]
 
 _ROOT_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 #: x-axis title of every graph (ROOT TLatex markup).
@@ -70,6 +76,43 @@ def band_polygon(mass: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.n
     return x.astype(np.float64), y.astype(np.float64)
 
 
+@contextlib.contextmanager
+def root_file(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """An ``uproot`` file to fill, written atomically to ``path`` when the block ends without error.
+
+    Built in memory (the file records its own name, so a random temp-file name would make the output
+    differ between runs), with a fixed clock (:func:`~kinmix_stats.io._common.source_date_epoch`) and UUID.
+    """
+    with optional_dependency("root"):
+        import uproot
+
+    dest = check_output_dir(path)
+    buffer = MemoryFile(dest.name)
+    with fixed_root_clock(), uproot.recreate(buffer, uuid_function=fixed_uuid) as f:
+        yield f
+    atomic_write_bytes(dest, buffer.getvalue())
+
+
+def write_histograms(
+    path: str | os.PathLike[str], histograms: Mapping[str, tuple[Any, Any, str]], *, axis: tuple[str, str]
+) -> Path:
+    """Write 1-d histograms ``{key: (edges, values, title)}`` as ``hist`` histograms (TH1D) to a ROOT file.
+
+    ``edges`` are regular (the first and last edge and the bin count define the axis); ``axis`` is the
+    (name, label) of the x axis. Keys may contain ``/`` (directories). Returns the path.
+    """
+    with optional_dependency("root"):
+        import hist
+
+    with root_file(path) as f:
+        for key, (edges, values, title) in histograms.items():
+            h = hist.Hist.new.Reg(len(edges) - 1, edges[0], edges[-1], name=axis[0], label=axis[1]).Double()
+            h.view()[:] = values
+            h.label = title
+            f[key] = h
+    return Path(path)
+
+
 def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLike[str]) -> Path:
     """Write ``curves`` to a ROOT file (layout in the module docstring); returns the path.
 
@@ -83,11 +126,7 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
     for c in items:
         if not _ROOT_NAME.match(c.width):
             raise ValueError(f"write_root: width {c.width!r} is not usable as a ROOT directory name ([A-Za-z0-9_.+-]+)")
-    dest = check_output_dir(path)
-    # Built in memory (the file records its own name, so a random temp-file name would make the
-    # output differ between runs), with a fixed clock and UUID, then written atomically.
-    buffer = MemoryFile(dest.name)
-    with fixed_root_clock(), uproot.recreate(buffer, uuid_function=fixed_uuid) as f:
+    with root_file(path) as f:
         for c in items:
             w = c.width
             names = c.output_columns
@@ -116,7 +155,7 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
             if c.coupling != "epsilon":
                 info.update({"coupling": c.coupling, "coupling_definition": GZ_DEFINITION})
             f[f"{w}/metadata_json"] = json.dumps(info, sort_keys=True)
-    return atomic_write_bytes(dest, buffer.getvalue())
+    return Path(path)
 
 
 def read_root(path: str | os.PathLike[str], width: str) -> LimitCurve:

@@ -356,14 +356,17 @@ def _quiet_missing_fonts() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
-    """Save ``fig`` atomically to ``path`` in the format of its suffix (.png, .pdf, .svg, .eps)."""
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150, tight: bool = True) -> Path:
+    """Save ``fig`` atomically to ``path`` in the format of its suffix (.png, .pdf, .svg, .eps).
+
+    ``tight`` crops the figure to its drawn content (``bbox_inches="tight"``); ``dpi`` sets raster resolution.
+    """
     dest = check_output_dir(path)
     fmt = _FORMATS.get(dest.suffix.lower())
     if fmt is None:
         raise ValueError(f"unsupported figure format {dest.suffix!r} for {str(dest)!r}; accepted: {', '.join(_FORMATS)}")
     with _quiet_missing_fonts():
-        atomic_write_bytes(dest, lambda fh: fig.savefig(fh, format=fmt, dpi=150, bbox_inches="tight"))
+        atomic_write_bytes(dest, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight" if tight else None))
     return dest
 
 

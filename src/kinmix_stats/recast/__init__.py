@@ -5,10 +5,22 @@
 * :mod:`.drell_yan` - LO Drell-Yan pp -> gamma*/Z/A' -> mu mu with Breit-Wigner propagators, all
   interferences (chiral helicity amplitudes), parton luminosities and Gaussian mass smearing.
 * :mod:`.cms_dimuon` - the broad-dark-photon recast of the CMS dimuon limits (arXiv:1912.04776) by
-  peak-height matching (Felix, Thomas, Wang et al., arXiv:2505.03241): :func:`recast_cms`.
+  peak-height matching (Felix, Thomas, Wang et al., arXiv:2505.03241): :func:`compute_recast` (physics) and
+  :func:`recast_cms` (also writes the CSV/JSON/ROOT outputs through :mod:`kinmix_stats.io` and the figures of
+  :mod:`kinmix_stats.plotting.recast`).
 """
 
-from .cms_dimuon import CSV_COLUMNS, CMSLimit, PeakMatcher, dirac_dm_width, load_cms_limit, recast_cms, relaxed_epsilon
+from .cms_dimuon import (
+    CSV_COLUMNS,
+    CMSLimit,
+    CMSRecast,
+    PeakMatcher,
+    compute_recast,
+    dirac_dm_width,
+    load_cms_limit,
+    recast_cms,
+    relaxed_epsilon,
+)
 from .drell_yan import (
     GEV2_TO_PB,
     DrellYan,
@@ -26,6 +38,7 @@ from .pdf import DEFAULT_PDF_SET, LHAPDFGrid, find_pdf_file, load_pdf, momentum_
 __all__ = [
     "CSV_COLUMNS",
     "CMSLimit",
+    "CMSRecast",
     "DEFAULT_PDF_SET",
     "DrellYan",
     "GEV2_TO_PB",
@@ -33,6 +46,7 @@ __all__ = [
     "PeakMatcher",
     "VectorBoson",
     "bosons_from_model",
+    "compute_recast",
     "dirac_dm_width",
     "find_pdf_file",
     "gaussian_smear",

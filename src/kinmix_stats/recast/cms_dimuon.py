@@ -38,27 +38,23 @@ report Hook's eps everywhere. The relaxed limits inherit the CL of the input cur
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
 import hashlib
-import io
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._checks import check_in_range
-from .._optional import optional_dependency
 from ..external_limits import DARKCAST_SENTINEL, external_limit_info, load_external_limit
 from ..inputs.sm import SMParameters
-from ..io.atomic import MemoryFile, atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..model import DarkPhoton, DiracDarkMatter, NoZPrimeStateError
 from ..model.conventions import epsilon_from_epsilon_gamma
 from .drell_yan import DrellYan, bosons_from_model, check_resolution, smearing_matrix, trapezoid_weights, true_mass_grid
-from .pdf import DEFAULT_PDF_SET, load_pdf
+from .pdf import DEFAULT_PDF_SET, LHAPDFGrid, load_pdf
 
 __all__ = [
     "CMS_LIMIT_NAME",
@@ -67,6 +63,8 @@ __all__ = [
     "dirac_dm_width",
     "PeakMatcher",
     "relaxed_epsilon",
+    "CMSRecast",
+    "compute_recast",
     "recast_cms",
     "CSV_COLUMNS",
     "ALPHA_D_MAX",
@@ -321,7 +319,7 @@ def relaxed_epsilon(
     return PeakMatcher(mass, resolution, dy, eps_cms, gmax, sm).match(alpha_d, m_chi)[0]
 
 
-# ------------------------------------------------------------------------------------------ driver
+# ------------------------------------------------------------------------------------------ compute
 def _validate_inputs(alpha_d: Sequence[float], m_chi: float | None, resolution: float) -> tuple[list[float], float]:
     if isinstance(alpha_d, (int, float)):
         alpha_d = [float(alpha_d)]
@@ -333,50 +331,104 @@ def _validate_inputs(alpha_d: Sequence[float], m_chi: float | None, resolution: 
     return alphas, mc
 
 
-def recast_cms(
+@dataclass(frozen=True, eq=False)
+class CMSRecast:
+    """The relaxed CMS limits of :func:`compute_recast` (what the outputs and figures are made from).
+
+    Attributes
+    ----------
+    mass_gev, eps_cms: (M,) CMS masses used and their limit in Hook's eps.
+    alpha_d: the dark couplings, in input order.
+    eps_relaxed, status: (A, M) relaxed eps and the status of each match (see :meth:`PeakMatcher.match`).
+    m_chi, resolution: the Dirac dark-matter mass (GeV) and sigma_M/M.
+    cms: the CMS curve read.
+    matchers: index into ``mass_gev`` -> :class:`PeakMatcher` of each showcase mass (widest dark width asked for).
+    metadata: provenance (method, references, convention, inputs, PDF, status legend).
+    """
+
+    mass_gev: np.ndarray
+    eps_cms: np.ndarray
+    alpha_d: list[float]
+    eps_relaxed: np.ndarray
+    status: np.ndarray
+    m_chi: float
+    resolution: float
+    cms: CMSLimit
+    matchers: dict[int, PeakMatcher] = field(repr=False)
+    metadata: dict[str, Any] = field(repr=False)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per (mass, alpha_D), masses outer: ``mass_gev, alpha_d, eps_cms, eps_relaxed, status``."""
+        return [
+            {
+                "mass_gev": float(m),
+                "alpha_d": a,
+                "eps_cms": float(self.eps_cms[k]),
+                "eps_relaxed": float(self.eps_relaxed[i, k]),
+                "status": str(self.status[i, k]),
+            }
+            for k, m in enumerate(self.mass_gev)
+            for i, a in enumerate(self.alpha_d)
+        ]
+
+    def csv_rows(self) -> list[list[str]]:
+        """:meth:`rows` as the cells of :data:`CSV_COLUMNS` (masses and alpha_D to 6 digits, eps as %.6e)."""
+        return [[f"{r['mass_gev']:.6g}", f"{r['alpha_d']:.6g}", f"{r['eps_cms']:.6e}", f"{r['eps_relaxed']:.6e}"] for r in self.rows()]
+
+    def showcase_spectra(self) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
+        """Binned smeared spectra (pb per bin, 60 bins over the matching window) at each showcase mass.
+
+        ``{"<mass tag>/<name>": (edges, values, title)}``: the SM background, the narrow signal at eps_CMS,
+        and per alpha_D the broad signal at eps_CMS (alpha_D > 0) and at eps_relaxed.
+        """
+        out: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        for k, pm in sorted(self.matchers.items()):
+            edges = np.linspace(pm.reco_lo, pm.reco_hi, 61)
+            tag = f"m{self.mass_gev[k]:.3f}".replace(".", "p")
+            eps = float(self.eps_cms[k])
+            out[f"{tag}/background_sm"] = (edges, _binned(pm, pm.background_true, edges), "SM Drell-Yan, smeared [pb/bin]")
+            out[f"{tag}/signal_narrow_eps_cms"] = (
+                edges, _binned(pm, pm.signal_true(eps), edges), f"A' signal, narrow, eps={self.eps_cms[k]:.4g} [pb/bin]"
+            )
+            for i, a in enumerate(self.alpha_d):
+                atag = f"alphaD_{a:g}".replace(".", "p").replace("-", "m")
+                if a > 0:
+                    out[f"{tag}/signal_{atag}_eps_cms"] = (
+                        edges, _binned(pm, pm.signal_true(eps, a, self.m_chi), edges), f"A' signal, alpha_D={a:g}, eps=eps_cms"
+                    )
+                relaxed = float(self.eps_relaxed[i, k])
+                out[f"{tag}/signal_{atag}_eps_relaxed"] = (
+                    edges, _binned(pm, pm.signal_true(relaxed, a, self.m_chi), edges),
+                    f"A' signal, alpha_D={a:g}, eps={self.eps_relaxed[i, k]:.4g}",
+                )
+        return out
+
+
+def _binned(pm: PeakMatcher, spectrum_true: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Smeared ``spectrum_true`` integrated over each bin of ``edges`` (trapezoid on 20 sub-bins per bin)."""
+    fine = np.linspace(edges[0], edges[-1], 20 * (edges.size - 1) + 1)
+    k = smearing_matrix(fine, pm.m_true, pm.resolution, pm.weights)
+    dens = k @ spectrum_true
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))])
+    return np.diff(cum[:: 20])
+
+
+def compute_recast(
+    cms: CMSLimit,
+    pdf: LHAPDFGrid,
     alpha_d: Sequence[float],
     m_chi: float | None,
     resolution: float,
-    out_dir: Path,
-    cms_limit_path: Path | None = None,
     *,
-    pdf_path: str | os.PathLike | None = None,
     pdf_set: str = DEFAULT_PDF_SET,
     masses: Sequence[float] | None = None,
     showcase_masses: Sequence[float] = (20.0, 50.0, 150.0),
     sm: SMParameters | None = None,
-    make_plots: bool = True,
-) -> dict:
-    """Recast the CMS dimuon dark-photon limit for a broad dark photon (arXiv:2505.03241).
-
-    Parameters
-    ----------
-    alpha_d: dark couplings alpha_D in [0, 4 pi] (0 reproduces the CMS curve).
-    m_chi: Dirac dark-matter mass in GeV (None = 0). Where m <= 2 m_chi the dark channel is closed
-        and eps_relaxed = eps_cms (status "dm_closed" in the JSON).
-    resolution: relative dimuon mass resolution sigma_M/M in (0, 0.5] (required: the value used by the
-        paper is lost in the seed text and could not be confirmed from arXiv:1812.10529/1912.04776).
-    out_dir: output directory (created if missing).
-    cms_limit_path: the Darkcast CMS file or its directory (GPL, not shipped); default
-        ``$KINMIX_EXTERNAL_LIMITS`` then ``<repo>/../shared/data/limits/``.
-    pdf_path, pdf_set: PDF location and set (see :func:`kinmix_stats.recast.pdf.find_pdf_file`).
-    masses: subset of masses (GeV) to evaluate; default every CMS point (11.5-200 GeV, Z window excluded).
-        Each requested mass is snapped to the nearest CMS point.
-    showcase_masses: masses (GeV, snapped to CMS points) for the ROOT spectra and the shape figure.
-
-    Writes (atomically) ``recast_cms.csv`` (columns exactly ``mass_gev, alpha_d, eps_cms, eps_relaxed``,
-    Hook's eps), ``recast_cms.json`` (same rows + metadata), ``recast_cms_spectra.root`` (hist
-    histograms of smeared background and signals), and ``recast_cms_shapes.png`` /
-    ``recast_cms_limits.png``. Returns a dict with the arrays, metadata and file paths.
-    """
+) -> CMSRecast:
+    """Relax the CMS limit ``cms`` for every alpha_D by peak-height matching (arguments as :func:`recast_cms`)."""
     alphas, mc = _validate_inputs(alpha_d, m_chi, resolution)
     sm = SMParameters() if sm is None else sm
-    out_dir = Path(out_dir)
-    cms = load_cms_limit(cms_limit_path, sm)
-    pdf = load_pdf(pdf_set, 0, pdf_path)
-    out_dir.mkdir(parents=True, exist_ok=True)  # only once the inputs are known to be good
     dy = DrellYan(pdf, m_min=5.0, m_max=300.0)
-
     if masses is None:
         idx = np.arange(cms.mass_gev.size)
     else:
@@ -384,7 +436,6 @@ def recast_cms(
         idx = np.unique([int(np.argmin(np.abs(cms.mass_gev - m))) for m in req])
     m_pts, eps_pts = cms.mass_gev[idx], cms.eps_hook[idx]
 
-    rows: list[dict] = []
     relaxed = np.empty((len(alphas), m_pts.size))
     status = np.empty((len(alphas), m_pts.size), dtype=object)
     matchers: dict[int, PeakMatcher] = {}
@@ -397,26 +448,6 @@ def recast_cms(
         if k in show_idx:
             gmax_m = max(float(dirac_dm_width(m, a, mc)) for a in alphas)
             matchers[k] = PeakMatcher(float(m), resolution, dy, float(e), gmax_m, sm)
-    for k, m in enumerate(m_pts):
-        for i, a in enumerate(alphas):
-            rows.append(
-                {
-                    "mass_gev": float(m),
-                    "alpha_d": a,
-                    "eps_cms": float(eps_pts[k]),
-                    "eps_relaxed": float(relaxed[i, k]),
-                    "status": str(status[i, k]),
-                }
-            )
-
-    # --- CSV
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        w.writerow([f"{r['mass_gev']:.6g}", f"{r['alpha_d']:.6g}", f"{r['eps_cms']:.6e}", f"{r['eps_relaxed']:.6e}"])
-    csv_path = atomic_write_text(out_dir / "recast_cms.csv", buf.getvalue())
-
     metadata = {
         "method": "peak-height matching of smeared S/B, arXiv:2505.03241 Eq. 23 (reconstructed, see module docstring)",
         "references": ["arXiv:2505.03241", "arXiv:2007.15655", "arXiv:1912.04776"],
@@ -436,159 +467,77 @@ def recast_cms(
             "dm_closed": "m <= 2 m_chi: no dark decay, eps_relaxed = eps_cms",
             "not_reached": "peak stays below target up to the largest eps with a Z'-like state (<= 1): lower bound",
         },
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    return CMSRecast(m_pts, eps_pts, alphas, relaxed, status, mc, resolution, cms, matchers, metadata)
+
+
+# ------------------------------------------------------------------------------------------ driver
+def recast_cms(
+    alpha_d: Sequence[float],
+    m_chi: float | None,
+    resolution: float,
+    out_dir: Path,
+    cms_limit_path: Path | None = None,
+    *,
+    pdf_path: str | os.PathLike | None = None,
+    pdf_set: str = DEFAULT_PDF_SET,
+    masses: Sequence[float] | None = None,
+    showcase_masses: Sequence[float] = (20.0, 50.0, 150.0),
+    sm: SMParameters | None = None,
+    make_plots: bool = True,
+) -> dict:
+    """Recast the CMS dimuon dark-photon limit for a broad dark photon (arXiv:2505.03241) and write the outputs.
+
+    Parameters
+    ----------
+    alpha_d: dark couplings alpha_D in [0, 4 pi] (0 reproduces the CMS curve).
+    m_chi: Dirac dark-matter mass in GeV (None = 0). Where m <= 2 m_chi the dark channel is closed
+        and eps_relaxed = eps_cms (status "dm_closed" in the JSON).
+    resolution: relative dimuon mass resolution sigma_M/M in (0, 0.5] (required: the value used by the
+        paper is lost in the seed text and could not be confirmed from arXiv:1812.10529/1912.04776).
+    out_dir: output directory (created if missing).
+    cms_limit_path: the Darkcast CMS file or its directory (GPL, not shipped); default
+        ``$KINMIX_EXTERNAL_LIMITS`` then ``<repo>/../shared/data/limits/``.
+    pdf_path, pdf_set: PDF location and set (see :func:`kinmix_stats.recast.pdf.find_pdf_file`).
+    masses: subset of masses (GeV) to evaluate; default every CMS point (11.5-200 GeV, Z window excluded).
+        Each requested mass is snapped to the nearest CMS point.
+    showcase_masses: masses (GeV, snapped to CMS points) for the ROOT spectra and the shape figure.
+
+    Writes (atomically) ``recast_cms.csv`` (columns exactly ``mass_gev, alpha_d, eps_cms, eps_relaxed``,
+    Hook's eps), ``recast_cms.json`` (same rows + metadata), ``recast_cms_spectra.root`` (hist
+    histograms of smeared background and signals, :func:`CMSRecast.showcase_spectra`), and
+    ``recast_cms_shapes.png`` / ``recast_cms_limits.png`` (:mod:`kinmix_stats.plotting.recast`).
+    Returns a dict with the arrays, metadata and file paths.
+    """
+    from .._env import created_utc
+    from ..io.atomic import atomic_write_csv, atomic_write_json
+    from ..io.root import write_histograms
+
+    alphas, mc = _validate_inputs(alpha_d, m_chi, resolution)
+    sm = SMParameters() if sm is None else sm
+    out_dir = Path(out_dir)
+    cms = load_cms_limit(cms_limit_path, sm)
+    pdf = load_pdf(pdf_set, 0, pdf_path)
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once the inputs are known to be good
+    res = compute_recast(cms, pdf, alphas, mc, resolution, pdf_set=pdf_set, masses=masses, showcase_masses=showcase_masses, sm=sm)
+    rows = res.rows()
+    metadata = {**res.metadata, "created_utc": created_utc()}
+    csv_path = atomic_write_csv(out_dir / "recast_cms.csv", CSV_COLUMNS, res.csv_rows())
     json_path = atomic_write_json(
         out_dir / "recast_cms.json", {"columns": [*CSV_COLUMNS, "status"], "rows": rows, "metadata": metadata}
     )
-
-    # --- spectra (ROOT) and figures
-    root_path = _write_root(out_dir / "recast_cms_spectra.root", matchers, m_pts, eps_pts, alphas, relaxed, mc)
+    root_path = write_histograms(out_dir / "recast_cms_spectra.root", res.showcase_spectra(), axis=("m_mumu", "m_mumu [GeV]"))
     files = {"csv": str(csv_path), "json": str(json_path), "root": str(root_path)}
     if make_plots:
-        files.update(_plots(out_dir, matchers, m_pts, eps_pts, alphas, relaxed, mc, cms, resolution))
+        from ..plotting.recast import plot_recast
+
+        files.update(plot_recast(res, out_dir))
     return {
-        "mass_gev": m_pts,
+        "mass_gev": res.mass_gev,
         "alpha_d": np.asarray(alphas),
-        "eps_cms": eps_pts,
-        "eps_relaxed": relaxed,
-        "status": status,
+        "eps_cms": res.eps_cms,
+        "eps_relaxed": res.eps_relaxed,
+        "status": res.status,
         "metadata": metadata,
         "files": files,
     }
-
-
-def _write_root(path: Path, matchers: dict[int, PeakMatcher], m_pts, eps_pts, alphas, relaxed, m_chi) -> Path:
-    """Binned smeared spectra (pb per bin) as ``hist`` histograms, one directory per showcase mass."""
-    with optional_dependency("root"):
-        import hist
-        import uproot
-
-    def binned(pm: PeakMatcher, spectrum_true: np.ndarray, edges: np.ndarray) -> np.ndarray:
-        fine = np.linspace(edges[0], edges[-1], 20 * (edges.size - 1) + 1)
-        k = smearing_matrix(fine, pm.m_true, pm.resolution, pm.weights)
-        dens = k @ spectrum_true
-        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))])
-        return np.diff(cum[:: 20])
-
-    objects = {}
-    for k, pm in sorted(matchers.items()):
-        edges = np.linspace(pm.reco_lo, pm.reco_hi, 61)
-        tag = f"m{m_pts[k]:.3f}".replace(".", "p")
-
-        def h(values, label, edges=edges):
-            hh = hist.Hist.new.Reg(edges.size - 1, edges[0], edges[-1], name="m_mumu", label="m_mumu [GeV]").Double()
-            hh.view()[:] = values
-            hh.label = label
-            return hh
-
-        objects[f"{tag}/background_sm"] = h(binned(pm, pm.background_true, edges), "SM Drell-Yan, smeared [pb/bin]")
-        objects[f"{tag}/signal_narrow_eps_cms"] = h(
-            binned(pm, pm.signal_true(float(eps_pts[k])), edges), f"A' signal, narrow, eps={eps_pts[k]:.4g} [pb/bin]"
-        )
-        for i, a in enumerate(alphas):
-            atag = f"alphaD_{a:g}".replace(".", "p").replace("-", "m")
-            if a > 0:
-                objects[f"{tag}/signal_{atag}_eps_cms"] = h(
-                    binned(pm, pm.signal_true(float(eps_pts[k]), a, m_chi), edges), f"A' signal, alpha_D={a:g}, eps=eps_cms"
-                )
-            objects[f"{tag}/signal_{atag}_eps_relaxed"] = h(
-                binned(pm, pm.signal_true(float(relaxed[i, k]), a, m_chi), edges), f"A' signal, alpha_D={a:g}, eps={relaxed[i, k]:.4g}"
-            )
-
-    buffer = MemoryFile(path.name)  # built in memory, then written atomically (no partial file on failure)
-    with uproot.recreate(buffer) as f:
-        for name, obj in objects.items():
-            f[name] = obj
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
-def _plots(out_dir: Path, matchers, m_pts, eps_pts, alphas, relaxed, m_chi, cms: CMSLimit, resolution: float) -> dict:
-    with optional_dependency("plot"):
-        import matplotlib
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-    def new_figure(**kw):  # explicit Agg canvas: never touches the global pyplot backend
-        fig = Figure(**kw)
-        FigureCanvasAgg(fig)
-        return fig
-
-    files = {}
-    # shapes (arXiv:2505.03241 Figs. 2-4 analogue) at the first showcase mass
-    if matchers:
-        k = sorted(matchers)[len(matchers) // 2]
-        pm = matchers[k]
-        positive = [a for a in alphas if a > 0] or alphas
-        a_show = min(positive, key=lambda a: abs(math.log10(a / 0.1)) if a > 0 else math.inf)  # closest to 0.1
-        i_show = alphas.index(a_show)
-        g_show = float(dirac_dm_width(m_pts[k], a_show, m_chi))
-        x_lo = max(pm.reco_lo, m_pts[k] - 6 * resolution * m_pts[k] - 3 * g_show)
-        x_hi = min(pm.reco_hi, m_pts[k] + 6 * resolution * m_pts[k] + 3 * g_show)
-        fig = new_figure(figsize=(15, 4.2), constrained_layout=True)
-        axes = fig.subplots(1, 3)
-        sel = (pm.m_true >= x_lo) & (pm.m_true <= x_hi)
-        rsel = (pm.m_reco >= x_lo) & (pm.m_reco <= x_hi)
-        cases = [
-            (f"narrow, eps={eps_pts[k]:.3g} (CMS)", float(eps_pts[k]), 0.0),
-            (f"alpha_D={a_show:g}, eps={eps_pts[k]:.3g} (CMS)", float(eps_pts[k]), a_show),
-            (f"alpha_D={a_show:g}, eps={relaxed[i_show, k]:.3g} (matched)", float(relaxed[i_show, k]), a_show),
-        ]
-        for ax, (title, eps, a) in zip(axes, cases, strict=True):
-            st = pm.signal_true(eps, a, m_chi)
-            smeared = ((pm.kernel @ st) / pm.background)[rsel]
-            raw = st[sel] / pm.background_true[sel]
-            ax.plot(pm.m_true[sel], raw, color="tab:blue", lw=1.2, label="unsmeared")
-            ax.plot(pm.m_reco[rsel], smeared, color="tab:red", lw=1.5, label=f"smeared ({100 * resolution:g}%)")
-            span = np.max(np.abs(smeared))
-            if np.max(np.abs(raw)) > 5.0 * span:  # narrow spike: keep the smeared curve readable
-                ax.set_ylim(-1.5 * span, 1.5 * span)
-                ax.annotate(f"unsmeared peak {np.max(raw):.3g} (off scale)", xy=(0.02, 0.92), xycoords="axes fraction", fontsize=8)
-            ax.axhline(0.0, color="0.6", lw=0.6)
-            ax.set_title(title, fontsize=10)
-            ax.set_xlabel(r"$m_{\mu\mu}$ [GeV]")
-            ax.set_ylabel(r"A' signal / SM Drell-Yan")
-            ax.legend(fontsize=8, loc="lower right")
-        fig.suptitle(f"A' signal at m = {m_pts[k]:.2f} GeV (13 TeV, LO, {Path(matchers[k].dy.pdf.path).stem}); eps in Hook's convention", fontsize=10)
-        p = out_dir / "recast_cms_shapes.png"
-        _atomic_savefig(fig, p)
-        files["figure_shapes"] = str(p)
-    # limits (Fig. 5 analogue)
-    fig = new_figure(figsize=(9.5, 5), constrained_layout=True)
-    ax = fig.subplots()
-    zlo, zhi = cms.z_window
-    seg_break = np.r_[False, (m_pts[:-1] <= zlo) & (m_pts[1:] >= zhi)] if m_pts.size else np.zeros(0, bool)
-    def _broken(y):
-        x = m_pts.astype(float).copy()
-        yy = np.asarray(y, dtype=float).copy()
-        ins = np.flatnonzero(seg_break)
-        return np.insert(x, ins, np.nan), np.insert(yy, ins, np.nan)
-    mk = "o" if m_pts.size < 30 else None
-    ax.plot(*_broken(eps_pts), color="k", lw=1.5, marker=mk, ms=3, label=f"CMS (arXiv:1912.04776, {100 * cms.confidence_level:.0f}% CL)")
-    cmap = matplotlib.colormaps["plasma"]
-    order = np.argsort(alphas)
-    if len(alphas) > 1:
-        lo, hi = relaxed[order[0]], relaxed[order[-1]]
-        xb, ylo = _broken(lo)
-        _, yhi = _broken(hi)
-        ax.fill_between(xb, ylo, yhi, color="tab:orange", alpha=0.2, lw=0, label=rf"$\alpha_D\in[{alphas[order[0]]:g},{alphas[order[-1]]:g}]$")
-    for j, i in enumerate(order):
-        if alphas[i] == 0:
-            continue
-        ax.plot(*_broken(relaxed[i]), color=cmap(0.1 + 0.7 * j / max(len(alphas) - 1, 1)), lw=1.2, marker=mk, ms=3, label=rf"$\alpha_D={alphas[i]:g}$")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"$m_{A'}$ [GeV]")
-    ax.set_ylabel(r"$\epsilon$ (Hook et al.; $\epsilon_\gamma=\cos\theta_W\,\epsilon$)")
-    ax.set_title(rf"Relaxed CMS limit, $m_\chi$={m_chi:g} GeV, $\sigma_M/M$={100 * resolution:g}%", fontsize=10)
-    ax.axvspan(cms.z_window[0], cms.z_window[1], color="0.9", lw=0)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    p = out_dir / "recast_cms_limits.png"
-    _atomic_savefig(fig, p)
-    files["figure_limits"] = str(p)
-    return files
-
-
-def _atomic_savefig(fig, path: Path) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip("."), dpi=130)
-    atomic_write_bytes(path, buf.getvalue())

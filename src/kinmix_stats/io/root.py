@@ -108,7 +108,7 @@ def write_histograms(
         for key, (edges, values, title) in histograms.items():
             h = hist.Hist.new.Reg(len(edges) - 1, edges[0], edges[-1], name=axis[0], label=axis[1]).Double()
             h.view()[:] = values
-            h.label = title
+            h.title = title  # type: ignore[attr-defined]  # histogram metadata: uproot writes it as fTitle (not .label)
             f[key] = h
     return Path(path)
 

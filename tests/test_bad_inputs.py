@@ -76,14 +76,14 @@ SCAN_CASES = [
     (["--method", "bayes"], "'bayes'"),  # unknown method
     (["--method", "cls,cls"], "repeats"),
     (["--mw-choice", "XYZ"], "'XYZ'"),  # unknown m_W choice
-    (["--beam-spread-rel", "5"], "beam_spread_rel"),  # out of range
-    (["--workers", "0"], "--workers must be an integer >= 1, got 0"),
+    (["--beam-spread-rel", "5"], "'--beam-spread-rel': 5.0 is not in the range"),  # out of range
+    (["--workers", "0"], "'--workers': 0 is not in the range x>=1"),
     (["--workers", "two"], "'two'"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
     (["--scheduler", "localhost:8786"], "'localhost:8786' is not valid"),  # no protocol
     (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"], "cannot connect to the Dask scheduler"),
     (["--connect-timeout", "-3"], "--connect-timeout"),
-    (["--chunk", "0"], "--chunk must be an integer >= 1"),
+    (["--chunk", "0"], "'--chunk': 0 is not in the range x>=1"),
 ]
 
 

@@ -56,7 +56,7 @@ def test_limit_cl_option_moves_the_limit_as_expected(runner):
     api_chi2 = upper_limit(50.0, "wide", "chi2", delta_chi2=2.705543454095404)  # chi2.ppf(0.90, 1)
     assert out["0.9"]["chi2"] == pytest.approx(float(api_chi2.limit_observed), rel=1e-12)
     bad = runner.invoke(cli, ["limit", "--mass", "50", "--cl", "95"])
-    assert bad.exit_code == 2 and "--cl must lie in (0, 1), got 95.0" in bad.output
+    assert bad.exit_code == 2 and "'--cl': 95.0 is not in the range 0.0<x<1.0" in bad.output
 
 
 def test_verbose_and_log_level_use_the_logging_module(runner):

@@ -79,16 +79,16 @@ SCAN_BAD = [
     (["--masses", "10,1e300"], "1e+300 GeV (index 1) is outside the accepted range"),
     (["--masses", "1e-4:10:3"], "0.0001 GeV (index 0) is outside"),
     (["--masses", "10:1e6:3"], "1000000.0 GeV (index 1) is outside"),
-    (["--masses", "1:1000:1000000000"], f"1000000000 masses (--masses N) per scan is more than the {MAX_MASSES}"),
-    (["--masses", "1:1000:10000000"], "10000000 masses (--masses N) per scan is more than"),
-    (["--masses", ""], "--masses ''"),
+    (["--masses", "1:1000:1000000000"], f"'--masses': 1000000000 masses (N) per scan is more than the {MAX_MASSES}"),
+    (["--masses", "1:1000:10000000"], "'--masses': 10000000 masses (N) per scan is more than"),
+    (["--masses", ""], "'--masses': ''"),
     (["--masses", "10,,20"], "'10,,20'"),
     (["--masses", "1:2:3:4"], "'1:2:3:4'"),
     (["--masses", "1e400,20"], "inf"),
     (["--masses", "10:20:0"], "N >= 1"),
     (["--workers", TOO_MANY_WORKERS], f"workers {TOO_MANY_WORKERS} is more than"),
     (["--workers", "1000"], "workers 1000 is more than"),
-    (["--workers", "-1"], "--workers must be an integer >= 1, got -1"),
+    (["--workers", "-1"], "'--workers': -1 is not in the range x>=1"),
     (["--workers", "1.5"], "'1.5'"),
     (["--workers", ""], "--workers"),
     (["--scheduler", "tcp://"], "scheduler address 'tcp://' is not valid"),
@@ -99,9 +99,9 @@ SCAN_BAD = [
     (["--connect-timeout", "nan"], "--connect-timeout"),
     (["--connect-timeout", "abc"], "'abc'"),
     (["--connect-timeout", "1e9"], "connect_timeout must lie in"),
-    (["--chunk", "-1"], "--chunk must be an integer >= 1, got -1"),
+    (["--chunk", "-1"], "'--chunk': -1 is not in the range x>=1"),
     (["--chunk", "x"], "'x'"),
-    (["--inspire-id", "foo"], "--inspire-id 'foo' is not an INSPIRE id"),
+    (["--inspire-id", "foo"], "'--inspire-id': 'foo' is not an INSPIRE id"),
     (["--inspire-id", "ins123"], "'ins123'"),
     (["--inspire-id", "ins12345678"], "'ins12345678'"),
     (["--inspire-id", "INS1234567"], "'INS1234567'"),
@@ -111,11 +111,11 @@ SCAN_BAD = [
     (["--method", ""], "''"),
     (["--method", "CLS"], "'CLS'"),
     (["--mw-choice", "nope"], "'nope'"),
-    (["--beam-spread-rel", "-1"], "beam_spread_rel"),
+    (["--beam-spread-rel", "-1"], "'--beam-spread-rel': -1.0 is not in the range"),
     (["--g-z", "0.1"], "--g-z need(s) --model"),
     (["--model", "bogus"], "'bogus'"),
     (["--model", "B-xL:abc"], "abc"),
-    (["--model", "chi", "--tan-beta", "-1"], "--tan-beta must be > 0"),
+    (["--model", "chi", "--tan-beta", "-1"], "'--tan-beta': tan_beta must be > 0"),
     (["--model", "chi", "--tan-beta", "1", "--delta-m2", "1"], "not both"),
 ]
 
@@ -165,7 +165,7 @@ OTHER_BAD = [
     (["scan", "--bogus"], "No such option '--bogus'"),
     (["nosuchcommand"], "No such command 'nosuchcommand'"),
     (["plot", "--from", "/nonexistent/dir", "--out", "x.png"], "/nonexistent/dir"),
-    (["recast-cms", "--alpha-d", "x", "--resolution", "0.02", "--out", "OUT"], "--alpha-d 'x'"),
+    (["recast-cms", "--alpha-d", "x", "--resolution", "0.02", "--out", "OUT"], "'--alpha-d': 'x': expected comma-separated numbers"),
 ]
 
 
@@ -475,7 +475,7 @@ def test_export_commits_a_verified_set(ref_dir, tmp_path):
 
 def test_export_bad_inspire_id_refused_before_writing(ref_dir, tmp_path):
     _error(["export", "--from", str(ref_dir), "--out", str(tmp_path / "ws"), "--inspire-id", "foo"],
-           "--inspire-id 'foo' is not an INSPIRE id", tmp_path)
+           "'--inspire-id': 'foo' is not an INSPIRE id", tmp_path)
 
 
 def test_enospc_names_the_file(tmp_path, monkeypatch):

@@ -82,5 +82,5 @@ def test_cli_refuses_cls_with_pyhf_before_any_work(tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["scan", "--masses", "50", "--method", "cls,pyhf", "--out", str(out)])
     assert res.exit_code == 2
-    assert "kinmix: error: methods ('cls', 'pyhf'): 'cls' and 'pyhf' both fill the CLs columns" in res.output
+    assert "kinmix: error: Invalid value for '--method': methods ('cls', 'pyhf'): 'cls' and 'pyhf' both fill the CLs columns" in res.output
     assert not out.exists()

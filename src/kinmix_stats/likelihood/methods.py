@@ -34,10 +34,12 @@ def cls_method(methods: Sequence[str]) -> str | None:
     return found[0] if found else None
 
 
-def check_methods(methods) -> tuple[str, ...]:
-    """Validated scan methods: a non-empty, non-repeating sequence of :data:`METHODS`, with at most
-    one of the CLs engines "cls" (fast closed form), "exact" (iminuit) and "pyhf" (pyhf upper_limit), which fill
-    the same columns."""
+def check_methods(methods: Sequence[str], *, one_cls_engine: bool = True) -> tuple[str, ...]:
+    """Validated methods: a non-empty, non-repeating sequence of :data:`METHODS`.
+
+    ``one_cls_engine`` (a scan): at most one of the CLs engines "cls" (fast closed form), "exact" (iminuit) and
+    "pyhf" (pyhf upper_limit), which fill the same columns; ``kinmix limit`` may compare them at one mass.
+    """
     if isinstance(methods, str):
         raise ValueError(f"methods must be a sequence of method names like ('cls', 'chi2'), got the string {methods!r}")
     methods = tuple(methods)
@@ -47,7 +49,7 @@ def check_methods(methods) -> tuple[str, ...]:
         check_method(m)
     if len(set(methods)) != len(methods):
         raise ValueError(f"methods {methods!r} repeats a method")
-    if sum(m in CLS_METHODS for m in methods) > 1:
+    if one_cls_engine and sum(m in CLS_METHODS for m in methods) > 1:
         both = " and ".join(repr(m) for m in methods if m in CLS_METHODS)
         raise ValueError(f"methods {methods!r}: {both} both fill the CLs columns (eps95_obs, expected band); choose one")
     return methods

@@ -15,7 +15,7 @@ from .higgs_mixing import higgs_doublet_charges
 if TYPE_CHECKING:
     from ..likelihood.precision import PrecisionLikelihood
 
-__all__ = ["G_Z_DEFINITION", "ModelSpec"]
+__all__ = ["G_Z_DEFINITION", "ModelSpec", "check_kinetic_mixing", "check_tan_beta"]
 
 G_Z_DEFINITION = (
     "U(1)' gauge coupling g_z of the PDG Z' review: L > g_z Z'_mu sum_f fbar gamma^mu (z_L P_L + z_R P_R) f, "
@@ -67,14 +67,10 @@ class ModelSpec:
             if canonical is None:
                 raise ValueError(f"unknown Z' model {text!r}; accepted: {accepted}")
             family, x = NAMED_MODELS.get(canonical, (None, None))
-        eps = check_finite("epsilon (kinetic mixing)", epsilon)
-        if not abs(eps) < 0.5 * math.pi:
-            raise ValueError(f"epsilon (kinetic mixing, Hook convention) must lie in (-pi/2, pi/2), got {eps!r}")
+        eps = check_kinetic_mixing(epsilon)
         dm2 = check_finite("delta_m2 (GeV^2)", delta_m2)
         if tan_beta is not None:
-            tb = check_finite("tan_beta", tan_beta)
-            if not tb > 0:
-                raise ValueError(f"tan_beta must be > 0 (accepted range (0, inf)), got {tb!r}")
+            tb = check_tan_beta(tan_beta)
             if dm2 != 0.0:
                 raise ValueError(
                     f"give either delta_m2 (fixed mass mixing, got {dm2!r} GeV^2) or tan_beta (Higgs-sector mass mixing, "
@@ -174,6 +170,22 @@ class ModelSpec:
             raise ValueError(f"not a Z' model description (no 'name'): {meta!r}")
         return cls(meta["name"], epsilon=meta.get("epsilon", 0.0), delta_m2=meta.get("delta_m2_gev2", 0.0),
                    tan_beta=meta.get("tan_beta"))
+
+
+def check_kinetic_mixing(epsilon: object) -> float:
+    """The fixed kinetic mixing of a Z' hypothesis (Hook convention): a finite number in (-pi/2, pi/2)."""
+    eps = check_finite("epsilon (kinetic mixing)", epsilon)
+    if not abs(eps) < 0.5 * math.pi:
+        raise ValueError(f"epsilon (kinetic mixing, Hook convention) must lie in (-pi/2, pi/2), got {eps!r}")
+    return eps
+
+
+def check_tan_beta(tan_beta: object) -> float:
+    """tan(beta) of the Higgs-sector mass mixing: a finite number > 0."""
+    tb = check_finite("tan_beta", tan_beta)
+    if not tb > 0:
+        raise ValueError(f"tan_beta must be > 0 (accepted range (0, inf)), got {tb!r}")
+    return tb
 
 
 def _model_spec(name, epsilon, delta_m2, tan_beta) -> ModelSpec:

@@ -1,0 +1,39 @@
+"""``kinmix export``: the pyhf workspaces (bkgonly.json + patchset.json, + whitening.json) of a previous scan."""
+
+from __future__ import annotations
+
+import shutil
+
+import click
+
+from .options import ENCODING, INSPIRE_ID, check_out_dir, read_curves, removed_if_failed
+
+__all__ = ["export"]
+
+
+@click.command()
+@click.option("--from", "from_dir", type=click.Path(exists=True, file_okay=False), required=True, help="Directory with limits_<width>.json.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--inspire-id", type=INSPIRE_ID, default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
+@click.option("--encoding", type=ENCODING, default="whitened", show_default=True,
+              help="pyhf layout: whitened (3 pyhf parameters, rotation in whitening.json) or per_measurement.")
+def export(from_dir, out_dir, inspire_id, encoding) -> None:
+    """Write bkgonly.json + patchset.json (+ whitening.json) for the curves of a previous scan.
+
+    The files replace any earlier export in OUT as one set (MANIFEST.json), also one of another encoding.
+    """
+    from ..io import outputset
+    from ..io.workspaces import WORKSPACE_FILES, export_workspaces
+
+    curves = read_curves(from_dir)
+    out = check_out_dir(out_dir)
+    with removed_if_failed(out), outputset.locked(out, "kinmix export"):
+        outputset.remove_stale(out)
+        stage = outputset.staging_dir(out)
+        try:
+            export_workspaces(curves, stage, inspire_id=inspire_id, encoding=encoding)
+            written = outputset.commit(out, stage, command="kinmix export", replaces=WORKSPACE_FILES,
+                                       info={"scan_ids": {c.width: c.metadata.get("scan_id") for c in curves}})
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    click.echo("wrote " + ", ".join(str(p) for p in written))

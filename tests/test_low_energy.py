@@ -101,6 +101,6 @@ def test_bad_kinematics_rejected(tmp_path):
 
 
 def test_low_energy_data_enter_the_electroweak_column_only():
-    assert set(zl.LOW_ENERGY_DATASETS) <= set(zl._datasets("ew"))
-    assert not set(zl.LOW_ENERGY_DATASETS) & set(zl._datasets("lep2"))
+    assert set(zl.LOW_ENERGY_DATASETS) <= set(zl.zprime_datasets("ew"))
+    assert not set(zl.LOW_ENERGY_DATASETS) & set(zl.zprime_datasets("lep2"))
     assert math.isclose(load_dataset("qweak_proton").measurements[0].kinematics["Q2"], 0.0248)

@@ -246,11 +246,11 @@ def test_no_zprime_state_points_are_explicit():
     grid = np.array([95.0, 100.0, 120.0, 300.0, 1000.0, 3000.0])
     lik = zl.zprime_likelihood("chi", "ew")
     f = zl.zprime_factory("chi", tan_beta=1.0)
-    cls, dchi2, valid = zl.cls_scan(zl._with_factory(lik, f), grid, zl.nominal_gz("chi"))
+    cls, dchi2, valid = zl.cls_scan(zl.with_factory(lik, f), grid, zl.nominal_gz("chi"))
     assert valid.tolist() == [False, False, True, True, True, True]
     assert np.all(np.isnan(cls[:2])) and np.all(np.isfinite(cls[2:]))
     with pytest.raises(ValueError, match="no Z'-like state"):
-        zl.cls_at_nominal(zl._with_factory(lik, f), grid, zl.nominal_gz("chi"))
+        zl.cls_at_nominal(zl.with_factory(lik, f), grid, zl.nominal_gz("chi"))
     with pytest.raises(ValueError, match="NaN"):
         zl.mass_limit_from_grid(grid, cls, 0.05)
     lim = zl.mass_limits("chi", "ew", masses=grid, tan_beta=1.0)
@@ -293,7 +293,7 @@ def test_ew_limits_higgs_weakest_and_strongest():
 
 def test_decoupling_with_higgs_mixing_in_the_likelihood():
     """g_z -> 0 with tan beta set: the Z-pole/EW residuals vanish (dM^2 -> 0 with g_z)."""
-    lik = zl._with_factory(zl.zprime_likelihood("chi", "ew"), zl.zprime_factory("chi", tan_beta=2.0))
+    lik = zl.with_factory(zl.zprime_likelihood("chi", "ew"), zl.zprime_factory("chi", tan_beta=2.0))
     m = np.array([300.0, 2000.0])
     d0, _ = lik.delta_th(m, 0.0)
     np.testing.assert_array_equal(d0, 0.0)

@@ -213,7 +213,7 @@ class _ScalarOnly:
 def test_vectorised_limits_equal_the_per_coupling_fallback():
     factory = zl.zprime_factory("chi", tan_beta=2.0)
     fast = PrecisionLikelihood(datasets=DATASETS, model_factory=factory)
-    slow = zl._with_factory(fast, _ScalarOnly(factory))
+    slow = zl.with_factory(fast, _ScalarOnly(factory))
     assert not accepts_array_couplings(slow.model_factory)
     masses = np.array([40.0, 95.0, 189.0, 1500.0])
     g = np.array([0.05, 0.01, 0.2, 0.0])

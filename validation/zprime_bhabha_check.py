@@ -63,7 +63,7 @@ def covariance_checks() -> list[str]:
 
 def normalisation_scan() -> list[str]:
     src = yaml.safe_load(resources.files("kinmix_stats").joinpath("data/lep2_bhabha.yaml").read_text(encoding="utf-8"))
-    others = [d for d in zl._datasets("lep2") if d != "lep2_bhabha"]
+    others = [d for d in zl.zprime_datasets("lep2") if d != "lep2_bhabha"]
     grid = zl.DEFAULT_MASS_GRID
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,12 +78,12 @@ def normalisation_scan() -> list[str]:
             lims = []
             for n in MODELS:
                 lik = PrecisionLikelihood(datasets=others + [str(path)], model_factory=zl.zprime_factory(n))
-                lims.append(zl._limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(n)))["cls"])
+                lims.append(zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(n)))["cls"])
             rows.append((f, lims))
     no_bh = []
     for n in MODELS:
         lik = PrecisionLikelihood(datasets=others, model_factory=zl.zprime_factory(n))
-        no_bh.append(zl._limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(n)))["cls"])
+        no_bh.append(zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(n)))["cls"])
     out = [
         "## (b) LEP-II CLs mass limits (GeV) vs an assumed common Bhabha normalisation uncertainty f",
         "",

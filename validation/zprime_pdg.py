@@ -71,18 +71,18 @@ def fmt_tb(tb: float) -> str:
 
 def ablation(name: str, tan_beta: float, drop) -> float:
     """rho0 = 1 electroweak CLs limit with some electroweak datasets removed."""
-    ds = [d for d in zl._datasets("ew") if d not in drop]
+    ds = [d for d in zl.zprime_datasets("ew") if d not in drop]
     lik = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name, tan_beta=tan_beta))
     grid = zl.DEFAULT_MASS_GRID
-    return zl._limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(name)))["cls"]
+    return zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(name)))["cls"]
 
 
 def lep2_without_bhabha(name: str) -> float:
     """Zero-mixing LEP-II CLs limit without ``lep2_bhabha`` (mu/tau sigma and A_FB + all non-LEP-II data)."""
-    ds = [d for d in zl._datasets("lep2") if d != "lep2_bhabha"]
+    ds = [d for d in zl.zprime_datasets("lep2") if d != "lep2_bhabha"]
     lik = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name))
     grid = zl.DEFAULT_MASS_GRID
-    return zl._limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(name)))["cls"]
+    return zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, zl.nominal_gz(name)))["cls"]
 
 
 LE_MODELS = ("chi", "psi", "eta", "SSM")
@@ -116,17 +116,17 @@ def ew_weakest(name: str, drop, extra: tuple[str, ...] = ()) -> float:
     and dataset files ``extra`` added."""
     from kinmix_stats.model.higgs_mixing import higgs_doublet_charges
 
-    ds = [d for d in zl._datasets("ew") if d not in drop] + list(extra)
+    ds = [d for d in zl.zprime_datasets("ew") if d not in drop] + list(extra)
     base = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name))
     grid, g = zl.DEFAULT_MASS_GRID, zl.nominal_gz(name)
     if name == "SSM":
-        return zl._limits_from_scan(grid, *zl.cls_scan(base, grid, g))["cls"]
+        return zl.limits_from_scan(grid, *zl.cls_scan(base, grid, g))["cls"]
     z_u, z_d = higgs_doublet_charges(zl.model_charges(name))
     s2s = [0.5] if math.isclose(z_u, z_d, abs_tol=1e-12) else zl._beta_samples(z_u, z_d, 21)
     out = []
     for s2 in s2s:
-        lik = zl._with_factory(base, zl._build_factory(name, zl.model_charges(name), 0.0, 0.0, float(s2)))
-        out.append(zl._limits_from_scan(grid, *zl.cls_scan(lik, grid, g))["cls"])
+        lik = zl.with_factory(base, zl._build_factory(name, zl.model_charges(name), 0.0, 0.0, float(s2)))
+        out.append(zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, g))["cls"])
     return float("nan") if any(math.isnan(x) for x in out) else min(out)
 
 

@@ -83,7 +83,7 @@ def limit(mass: float, width: str, method: tuple[str, ...], beam_spread_rel, mw_
 
 def _report_tested_coupling(spec, g_test, given: bool, like, mass: float, width) -> None:
     """The model's nominal g_z, and whether it (or --g-z) is excluded at ``mass`` (exact CLs at that g_z)."""
-    from ..zprime_limits import cls_at_nominal
+    from ..likelihood.zprime import cls_at_nominal
 
     nominal = spec.nominal_gz()
     mixing = "" if not spec.has_mixing else (
@@ -109,7 +109,7 @@ def _report_lhc_coefficients(spec, g_z: float, mass: float, width) -> None:
     """PDG Z' review Eq. 8: c_u, c_d of the physical Z' (with mixing and dark width) for the CMS c_u-c_d plane."""
     import numpy as np
 
-    from ..zprime_limits import lhc_coefficients_of
+    from ..model.zprime import lhc_coefficients_of
 
     c = lhc_coefficients_of(spec.factory()(np.array([mass]), g_z, width, None))
     click.echo(f"LHC (PDG Z' review Eq. 8, f = e or mu) at g_z = {g_z:.5g}: c_u = {c['c_u']:.4g}, c_d = {c['c_d']:.4g}, "

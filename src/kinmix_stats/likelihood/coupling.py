@@ -1,7 +1,7 @@
 """What a likelihood's coupling is (eps or g_z), its caps, its validity window and delta_th per coupling.
 
 With a ``model_factory`` other than the dark photon's (e.g.
-:func:`kinmix_stats.zprime_limits.zprime_factory`), the coupling argument of the factory is the
+:func:`kinmix_stats.likelihood.zprime.zprime_factory`), the coupling argument of the factory is the
 U(1)' gauge coupling g_z and the limit machinery (:mod:`.closed_form`, :mod:`.exact`, :mod:`.pyhf_engine`)
 gives limits on it: POI mu = (g_z/g_ref)^2, start g_ref = 0.1, largest reported limit :data:`G_Z_CAP`.
 Without mixing no window exists (the Z' mass does not mix with m_Z0 at tree level, apart from the

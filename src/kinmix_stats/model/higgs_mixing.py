@@ -57,7 +57,7 @@ Doublet charges from Yukawa invariance (PDG Table 1 charges, right-handed conven
 Checks: B-xL gives z_Phi_u = z_Phi_d = 0 (PDG Z' review: the Higgs doublet is neutral under
 U(1)_B-xL, no tree-level mixing); chi (10+x5bar, x = -3) gives z_Phi_u = z_Phi_d = -2/3, independent
 of tan(beta). Cross-check in E6/SO(10) language: with the GUT-normalised fermion charges
-2 sqrt10 Q_chi(Q, u^c, d^c, L, e^c) = (-1, -1, 3, 3, -1) (``zprime_limits.LANGACKER_CHARGES``), the
+2 sqrt10 Q_chi(Q, u^c, d^c, L, e^c) = (-1, -1, 3, 3, -1) (``model.zprime.LANGACKER_CHARGES``), the
 Yukawas Q u^c H_u and Q d^c H_d require 2 sqrt10 Q_chi(H_u) = +2 and 2 sqrt10 Q_chi(H_d) = -2 (equal and
 opposite, as for the 5 + 5bar of the SO(10) 10); divided by the PDG->Langacker factor
 k_chi = -3/(2 sqrt10) this is -2/3 for Phi_u = H_u and for Phi_d = i sigma2 H_d* (tested); psi and eta

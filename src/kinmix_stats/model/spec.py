@@ -26,7 +26,7 @@ G_Z_DEFINITION = (
 class ModelSpec:
     """A Z' model scanned in its gauge coupling g_z (immutable).
 
-    ``name`` is a named model of the PDG review (:data:`kinmix_stats.zprime_limits.MODELS`: B-L, chi,
+    ``name`` is a named model of the PDG review (:data:`kinmix_stats.model.zprime.MODELS`: B-L, chi,
     psi, eta, R, I, SSM; case-insensitive) or a point ``FAMILY:x`` of a PDG Table 1 family
     (:data:`kinmix_stats.model.charges.FAMILIES`: B-xL, 10+x5bar, d-xu, q+xu; x any finite number).
     ``epsilon`` (kinetic mixing, Hook convention), ``delta_m2`` (Z0-X mass mixing in GeV^2) and
@@ -44,7 +44,7 @@ class ModelSpec:
     tan_beta: float | None
 
     def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
-        from ..zprime_limits import MODELS
+        from .zprime import MODELS
 
         accepted = (
             f"a named model ({', '.join(MODELS)}) or a PDG Table 1 family point FAMILY:x with FAMILY one of "
@@ -106,17 +106,17 @@ class ModelSpec:
         return self.epsilon != 0.0 or self.delta_m2 != 0.0 or self.tan_beta is not None
 
     def nominal_gz(self, sm=None) -> float | None:
-        """g_z of a named model (:func:`kinmix_stats.zprime_limits.nominal_gz`); None for a family point."""
+        """g_z of a named model (:func:`kinmix_stats.model.zprime.nominal_gz`); None for a family point."""
         if not self.is_named:
             return None
-        from ..zprime_limits import nominal_gz
+        from .zprime import nominal_gz
 
         return float(nominal_gz(self.name, sm))
 
     def charges(self, sm=None):
         """The U(1)' charges (SSM: the SM-Z couplings at ``sm``'s sin^2 theta_W)."""
         if self.is_named:
-            from ..zprime_limits import model_charges
+            from .zprime import model_charges
 
             return model_charges(self.name, sm)
         if self.family == "charges":
@@ -125,11 +125,11 @@ class ModelSpec:
 
     def factory(self, sm_ref=None):
         """The ``ModelFactory`` (coupling argument = g_z, scalar or one per mass) of this hypothesis:
-        :func:`kinmix_stats.zprime_limits.zprime_factory` for named models and family points alike
+        :func:`kinmix_stats.likelihood.zprime.zprime_factory` for named models and family points alike
         (g_z = 0 is the SM, mixing off too; otherwise a ZPrime with the fixed kinetic mixing and dM^2
         fixed or from :func:`~kinmix_stats.model.higgs_mixing.higgs_mass_mixing`).
         """
-        from ..zprime_limits import zprime_factory
+        from ..likelihood.zprime import zprime_factory
 
         # family points: x in full precision (the canonical name rounds it to 12 digits)
         name = self.name if (self.is_named or self.family == "charges") else f"{self.family}:{self.x!r}"

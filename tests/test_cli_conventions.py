@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kinmix_stats.cli import cli
+from kinmix_stats.io.curves import read_limits_json
 from kinmix_stats.likelihood.limits import default_likelihood, upper_limit
 from kinmix_stats.scan import scan
 
@@ -162,3 +163,36 @@ def test_custom_charges_equal_the_named_model_they_spell(runner, tmp_path):
     assert bad.exit_code == 2 and "five comma-separated charges" in bad.output
     both = runner.invoke(cli, [*args, "--charges", "1,1,1,1,1", "--model", "chi"])
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_scan_at_another_confidence_level(runner, tmp_path):
+    """#18: km.scan(cl=) and kinmix scan --cl. A 90 % limit is below the 95 % one and equals upper_limit(cl=0.9);
+    the CL is in the metadata and in the checkpoint identity (a resumed scan with another CL is refused)."""
+    like = default_likelihood()
+    masses = [50.0, 150.0]
+    c95 = scan(masses, "wide", ("cls", "chi2"), likelihood=like)
+    c90 = scan(masses, "wide", ("cls", "chi2"), likelihood=like, cl=0.9)
+    assert np.all(c90.eps95_obs < c95.eps95_obs) and np.all(c90.eps95_chi2 <= c95.eps95_chi2)
+    for i, m in enumerate(masses):
+        api = upper_limit(m, "wide", "cls", likelihood=like, cl=0.9)
+        assert c90.eps95_obs[i] == pytest.approx(float(api.limit_observed), rel=1e-9)
+    assert c95.confidence_level == 0.95 and c90.confidence_level == 0.9
+    assert c90.metadata["confidence_level"] == 0.9 and c90.metadata["scan_id"] != c95.metadata["scan_id"]
+    with pytest.raises(ValueError, match="cl must lie in"):
+        scan(masses, "wide", "cls", likelihood=like, cl=95)
+    store = tmp_path / "checkpoint_wide.jsonl"
+    scan(masses, "wide", ("cls", "chi2"), likelihood=like, checkpoint=store)
+    with pytest.raises(ValueError, match="confidence_level"):
+        scan(masses, "wide", ("cls", "chi2"), likelihood=like, checkpoint=store, resume=True, cl=0.9)
+    # the command line: the same numbers, the CL in the JSON and in the HEPData table
+    out = tmp_path / "cli"
+    args = ["scan", "--masses", "50,150", "--width", "wide", "--cl", "0.9", "--no-plot", "--no-export", "--quiet"]
+    res = runner.invoke(cli, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "limits_wide.json").read_text())
+    assert doc["confidence_level"] == 0.9 and doc["metadata"]["confidence_level"] == 0.9
+    np.testing.assert_array_equal(read_limits_json(out / "limits_wide.json").eps95_obs, c90.eps95_obs)
+    table = (out / "hepdata" / "epsilon_upper_limits_wide_width.yaml").read_text()
+    assert "90%" in table and "95%" not in table
+    res = runner.invoke(cli, [*args, "--cl", "0.95", "--out", str(out), "--resume"])
+    assert res.exit_code == 2 and "confidence_level" in res.output

@@ -283,6 +283,11 @@ class LimitCurve:
         raise ValueError(f"unknown LimitCurve column {name!r}; accepted: {', '.join(names)}")
 
     @property
+    def confidence_level(self) -> float:
+        """Confidence level of the limits (``metadata["confidence_level"]``; 0.95 where it is not recorded)."""
+        return float(self.metadata.get("confidence_level", 0.95))
+
+    @property
     def ok(self) -> np.ndarray:
         """Boolean mask of points whose status is ``"ok"``."""
         return np.array([s == STATUS_OK for s in self.status], dtype=bool)

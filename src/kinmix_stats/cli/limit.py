@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from .options import LIMIT_METHODS, WIDTH, likelihood_from_options, model_from_options, model_options
+from .options import LIMIT_METHODS, WIDTH, likelihood_from_options, limit_options, model_from_options, model_options
 
 __all__ = ["limit"]
 
@@ -17,25 +17,19 @@ log = logging.getLogger("kinmix_stats.cli")
 @click.command()
 @click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
 @click.option("--width", type=WIDTH, default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
-@click.option("--method", type=LIMIT_METHODS, default="cls,chi2", show_default=True,
-              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
-                   "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass).")
-@click.option("--beam-spread-rel", type=click.FloatRange(0.0, 0.1, min_open=True), default=None,
-              help="Assumed relative c.m. energy spread (default 1e-3).")
-@click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
-@click.option("--cl", "cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.95, show_default=True,
-              help="Confidence level in (0, 1): CLs = 1 - CL; for chi2 the Delta chi^2 of that CL (1 dof).")
+@limit_options(LIMIT_METHODS)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (LimitResult.to_dict(), one per method).")
 @model_options
 def limit(mass: float, width: str, method: tuple[str, ...], beam_spread_rel, mw_choice: str, model_name, g_z, mix_epsilon,
           delta_m2, tan_beta, cl: float = 0.95, as_json: bool = False, charges: str | None = None) -> None:
-    """Print the 95% CL limit on eps at one mass, its expected band and the dominant measurements.
+    """Print the limit on eps at one mass (95% CL unless --cl), its expected band and the dominant measurements.
 
     With --model: the limit on the model's gauge coupling g_z (CLs observed, expected, +-1/2 sigma band,
     Delta chi^2), its nominal g_z if it has one, and whether that (or --g-z) is excluded at this mass.
     """
     from .._checks import check_mass
     from ..likelihood.limits import upper_limit
+    from ..likelihood.methods import chi2_threshold
     from ..model.dark_sector import parse_width
 
     check_mass("--mass", mass)
@@ -48,9 +42,7 @@ def limit(mass: float, width: str, method: tuple[str, ...], beam_spread_rel, mw_
     for m in method:
         log.info("limit: method %s at m = %g GeV, width %s, CL %g", m, mass, width, cl)
         if m == "chi2":
-            from scipy.stats import chi2 as chi2_dist
-
-            res = upper_limit(float(mass), w, m, likelihood=like, delta_chi2=float(chi2_dist.ppf(cl, 1)))  # scalar result
+            res = upper_limit(float(mass), w, m, likelihood=like, delta_chi2=chi2_threshold(cl))  # scalar result
         else:
             res = upper_limit(float(mass), w, m, likelihood=like, cl=cl)
         results.append(res)

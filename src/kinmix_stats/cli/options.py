@@ -25,6 +25,7 @@ __all__ = [
     "Checked",
     "check_out_dir",
     "likelihood_from_options",
+    "limit_options",
     "load_config",
     "load_overlays",
     "mass_grid",
@@ -191,6 +192,29 @@ def mass_grid(masses: str | None, likelihood, model) -> np.ndarray:
     else:
         grid = parse_masses(masses)
     return np.unique(as_positive_array("masses", grid, unit="GeV"))
+
+
+def limit_options(methods: Checked):
+    """--method (``methods``: :data:`SCAN_METHODS` or :data:`LIMIT_METHODS`), --cl, and the likelihood's
+    --beam-spread-rel and --mw-choice: what a limit depends on, the same for every command that computes one."""
+    options = [
+        click.option("--method", type=methods, default="cls,chi2", show_default=True,
+                     help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
+                          "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass)."),
+        click.option("--cl", "cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.95,
+                     show_default=True,
+                     help="Confidence level in (0, 1): CLs = 1 - CL; for chi2 the Delta chi^2 of that CL (1 dof, 3.84 at 0.95)."),
+        click.option("--beam-spread-rel", type=click.FloatRange(0.0, 0.1, min_open=True), default=None,
+                     help="Assumed relative c.m. energy spread (default 1e-3)."),
+        click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination."),
+    ]
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
 
 
 def likelihood_from_options(beam_spread_rel: float | None, mw_choice: str, model=None):

@@ -19,6 +19,7 @@ from .options import (
     Checked,
     check_out_dir,
     likelihood_from_options,
+    limit_options,
     load_config,
     load_overlays,
     mass_grid,
@@ -43,20 +44,15 @@ def _connect_timeout(text: str) -> float:
 @click.option("--width", type=WIDTHS, default=None, help="Comma-separated widths. Default: narrow,wide; with --model: narrow.")
 @click.option("--masses", type=MASSES, default=None,
               help="LO:HI:N (log-spaced) or a list. Default: 200 log-spaced masses 1-1000 GeV refined at the measured "
-                   "energies and around m_Z0 (524 masses); with --model 150 log-spaced masses 10 GeV-5 TeV refined the "
-                   "same way (474 masses; LEP-II constrains a heavy Z' through contact interactions up to a few TeV).")
-@click.option("--method", type=SCAN_METHODS, default="cls,chi2", show_default=True,
-              help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
-                   "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass).")
+                   "energies and around m_Z0; with --model 150 log-spaced masses 10 GeV-5 TeV refined the same way "
+                   "(LEP-II constrains a heavy Z' through contact interactions up to a few TeV).")
+@limit_options(SCAN_METHODS)
 @click.option("--out", "out_dir", required=True, help="Output directory (created if needed).")
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Write exclusion_<width>.png.")
 @click.option("--export/--no-export", default=True, show_default=True, help="Write workspaces/bkgonly.json + patchset.json.")
 @click.option("--encoding", type=ENCODING, default="whitened", show_default=True,
-              help="pyhf layout of the export: whitened (3 pyhf parameters, fits in < 1 s) or per_measurement "
-                   "(one channel per measurement, one nuisance per correlated measurement; minutes per fit).")
-@click.option("--beam-spread-rel", type=click.FloatRange(0.0, 0.1, min_open=True), default=None,
-              help="Assumed relative c.m. energy spread (default 1e-3).")
-@click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination.")
+              help="pyhf layout of the export: whitened (3 pyhf parameters, fast to fit) or per_measurement "
+                   "(one channel per measurement, one nuisance per correlated measurement; slow to fit).")
 @click.option("--inspire-id", type=INSPIRE_ID, default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="1: run in this process; N > 1: a local Dask cluster of N worker processes.")
@@ -73,7 +69,7 @@ def _connect_timeout(text: str) -> float:
               help="YAML file with any of this command's options (same names, e.g. width: narrow, masses: 1:1000:50, "
                    "out: results); options on the command line override it.")
 @click.pass_context
-def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_spread_rel, mw_choice, inspire_id, workers,
+def scan(ctx, width, masses, method, cl, out_dir, plot, export, encoding, beam_spread_rel, mw_choice, inspire_id, workers,
          scheduler, timeout, chunk, resume, quiet, model_name, g_z, mix_epsilon, delta_m2, tan_beta,
          overlay_names=(), external_dir=None, charges=None) -> None:
     """Exclusion scan: CSV/JSON per width, plots, HEPData YAML, ROOT file and pyhf workspaces.
@@ -109,7 +105,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
         for w in widths:
             path = checkpoint_path(out, w)
             if path.exists():
-                CheckpointStore.check_resumable(path, store_key(like, w, method, grid, spec), grid)
+                CheckpointStore.check_resumable(path, store_key(like, w, method, grid, spec, cl), grid)
     size_note = scan_size_warning(grid.size, len(widths), method, workers, model=spec is not None)
     if size_note:
         click.echo(f"kinmix: warning: {size_note}", err=True)
@@ -146,7 +142,7 @@ def scan(ctx, width, masses, method, out_dir, plot, export, encoding, beam_sprea
                         curves.append(run_scan(grid, w, method, likelihood=like, progress=not quiet, chunk=chunk,
                                                client=None if connection is None else connection.client,
                                                checkpoint=checkpoint_path(out, w), resume=resume, metadata=inputs,
-                                               model=spec))
+                                               model=spec, cl=cl))
                     current = None
                 finally:
                     if connection is not None:

@@ -150,7 +150,7 @@ def _json_document(curve: LimitCurve) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "format": JSON_FORMAT,
         "format_version": JSON_FORMAT_VERSION,
-        "confidence_level": 0.95,
+        "confidence_level": curve.confidence_level,
         "epsilon_definition": _definition(curve.convention),
     }
     if curve.coupling == "g_z":

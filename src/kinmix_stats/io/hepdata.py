@@ -90,6 +90,11 @@ DEFAULT_REACTION = "E+ E- --> F FBAR (electroweak precision fit)"
 LIKELIHOOD_ARCHIVE = "pyhf_likelihoods.tar.gz"
 
 
+def _cl(curve) -> str:
+    """The confidence level as HEPData writes it ("95%")."""
+    return f"{100 * curve.confidence_level:g}%"
+
+
 def _datasets(curve: LimitCurve) -> list[str]:
     recorded = curve.metadata.get("datasets")
     if isinstance(recorded, list) and recorded:
@@ -143,11 +148,11 @@ def _table(curve: LimitCurve, reaction: str | None) -> Any:
     unknown = [d for d in datasets if d not in DATASET_REACTIONS and d != "w_mass"]
     table = Table(f"G_Z upper limits {curve.width} width" if gz else f"Epsilon upper limits {curve.width} width")
     if gz:
-        what = (f"95% CL upper limits on the U(1)' gauge coupling g_z of the {curve.model} Z' ({curve.width} width) "
+        what = (f"{_cl(curve)} CL upper limits on the U(1)' gauge coupling g_z of the {curve.model} Z' ({curve.width} width) "
                 f"versus its physical mass. g_z: {GZ_DEFINITION}. Epsilon convention of the kinetic-mixing input: "
                 f"{definition(curve.convention)}.")
     else:
-        what = (f"95% CL upper limits on the kinetic mixing of a {curve.model} Z' ({curve.width} width) versus its "
+        what = (f"{_cl(curve)} CL upper limits on the kinetic mixing of a {curve.model} Z' ({curve.width} width) versus its "
                 f"physical mass. Epsilon convention: {definition(curve.convention)}.")
     n_bad = sum(s != "ok" for s in curve.status)
     table.description = (
@@ -172,7 +177,7 @@ def _table(curve: LimitCurve, reaction: str | None) -> Any:
         var = Variable(f"{symbol} ({label})", is_independent=False, is_binned=False)
         var.digits = 20
         var.values = [_value(v) for v in curve.column(name).tolist()]
-        var.add_qualifier("CL", "95%")
+        var.add_qualifier("CL", _cl(curve))
         var.add_qualifier("LIMIT", label)
         var.add_qualifier("METHOD", method)
         var.add_qualifier("RE", " ; ".join(reactions))
@@ -280,8 +285,9 @@ def write_hepdata(
 
     submission = Submission()
     if not comment:
-        comment = ("95% CL limits on the gauge coupling g_z of Z' models produced by kinmix_stats."
-                   if all(c.coupling == "g_z" for c in items) else "95% CL limits on dark-photon kinetic mixing produced by kinmix_stats.")
+        cls = "/".join(dict.fromkeys(_cl(c) for c in items))
+        comment = (f"{cls} CL limits on the gauge coupling g_z of Z' models produced by kinmix_stats."
+                   if all(c.coupling == "g_z" for c in items) else f"{cls} CL limits on dark-photon kinetic mixing produced by kinmix_stats.")
     submission.comment = comment
     for curve in items:
         submission.add_table(_table(curve, reaction))

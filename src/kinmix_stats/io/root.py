@@ -60,8 +60,8 @@ def _y_title(c: LimitCurve) -> str:
 
 def _graph_title(c: LimitCurve, what: str) -> str:
     if c.coupling == "g_z":
-        return f"{c.model} Z', {c.width} width: 95% CL g_{{z}} ({what})"
-    return f"{c.width} width: 95% CL #varepsilon ({what}), convention {c.convention}"
+        return f"{c.model} Z', {c.width} width: {100 * c.confidence_level:g}% CL g_{{z}} ({what})"
+    return f"{c.width} width: {100 * c.confidence_level:g}% CL #varepsilon ({what}), convention {c.convention}"
 
 
 def band_polygon(mass: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +131,7 @@ def write_root(curves: LimitCurve | Iterable[LimitCurve], path: str | os.PathLik
             w = c.width
             names = c.output_columns
             tree = f.mktree(f"{w}/limits", {**dict.fromkeys(names, np.float64), "status": "string"},
-                            title=f"95% CL limits, {c.width} width ({c.model}); x = {MASS_TITLE}, y = {_y_title(c)}")
+                            title=f"{100 * c.confidence_level:g}% CL limits, {c.width} width ({c.model}); x = {MASS_TITLE}, y = {_y_title(c)}")
             tree.extend({**{out: np.ascontiguousarray(c.column(name), dtype=np.float64)
                             for name, out in zip(CURVE_COLUMNS, names, strict=True)},
                          "status": ak.Array(list(c.status))})

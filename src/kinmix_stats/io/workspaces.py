@@ -83,7 +83,7 @@ def export_workspaces(
     ``encoding``: ``"whitened"`` (default; :mod:`kinmix_stats.likelihood.whitened`: one channel per
     dataset, correlations rotated away, pyhf parameters mu, alpha_em, sin2_theta_w only; the rotation is
     written to ``whitening.json``) or ``"per_measurement"`` (one channel per measurement, one pyhf
-    nuisance per correlated measurement, :mod:`kinmix_stats.likelihood.workspace`; minutes per pyhf fit).
+    nuisance per correlated measurement, :mod:`kinmix_stats.likelihood.workspace`; slow to fit).
     The patchset metadata ``encoding`` records the encoding, its count scale, the rotation's sha256 and
     the measured largest |Delta(-2 ln L)| against the exact Gaussian likelihood.
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from .._checks import check_choice
 
-__all__ = ["CLS_METHODS", "METHODS", "check_method", "check_methods", "cls_method"]
+__all__ = ["CLS_METHODS", "METHODS", "check_method", "check_methods", "chi2_threshold", "cls_method"]
 
 #: every limit method
 METHODS = ("cls", "chi2", "exact", "pyhf")
@@ -26,6 +26,18 @@ CLS_METHODS = ("cls", "exact", "pyhf")
 def check_method(method: object) -> str:
     """A validated method name (``ValueError`` naming the accepted ones otherwise)."""
     return check_choice("method", method, METHODS)
+
+
+def chi2_threshold(cl: float) -> float:
+    """Delta chi^2 of the ``chi2`` method at confidence level ``cl`` (one parameter): Hook et al.'s 3.84 at 95 %
+    (arXiv:1006.0973, Results), otherwise the chi^2 quantile ``scipy.stats.chi2.ppf(cl, 1)``."""
+    from .closed_form import DELTA_CHI2_95
+
+    if cl == 0.95:
+        return DELTA_CHI2_95
+    from scipy.stats import chi2
+
+    return float(chi2.ppf(cl, 1))
 
 
 def cls_method(methods: Sequence[str]) -> str | None:

@@ -108,6 +108,11 @@ class FavouredBand:
         return m, lo, hi
 
 
+def _cl(curves) -> str:
+    """The confidence level(s) of ``curves`` for a label ("95%")."""
+    return "/".join(dict.fromkeys(f"{100 * c.confidence_level:g}%" for c in curves))
+
+
 def overlay_names() -> tuple[str, ...]:
     """Every name accepted as an overlay: the external-limit catalogue plus :data:`G2_BAND`."""
     return (*available_external_limits(), G2_BAND)
@@ -330,11 +335,11 @@ def exclusion_figure(
             if ref is not None:
                 ax.axhline(ref[0], color="tab:red", ls="-.", lw=1.5, label=ref[1])
             ax.set_ylabel(GZ_LABEL)
-            rlabel = f"{items[0].model} Z$'$, {widths} width, 95% CL"
+            rlabel = f"{items[0].model} Z$'$, {widths} width, {_cl(items)} CL"
             caption = GZ_CAPTION
         else:
             ax.set_ylabel(EPSILON_LABEL)
-            rlabel = f"dark photon, {widths} width, 95% CL"
+            rlabel = f"dark photon, {widths} width, {_cl(items)} CL"
             caption = EPSILON_CAPTION
         ax.set_xlabel(MASS_LABEL)
         _exp_label(ax, title if title is not None else rlabel)
@@ -413,7 +418,7 @@ def brazil_figure(curve: LimitCurve, title: str | None = None) -> Figure:
         gz = c.coupling == "g_z"
         ax.set_ylabel(GZ_LABEL if gz else EPSILON_LABEL)
         symbol = f"{c.model} Z$'$" if gz else "dark photon"
-        _exp_label(ax, title if title is not None else f"{symbol}, {c.width} width, 95% CL CLs")
+        _exp_label(ax, title if title is not None else f"{symbol}, {c.width} width, {_cl([c])} CL CLs")
         ax.legend(loc="upper left", frameon=False)
         fig.tight_layout()
     return fig

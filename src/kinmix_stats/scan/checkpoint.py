@@ -6,9 +6,9 @@ Store format (``checkpoint_<width>.jsonl`` in the output directory), readable wh
     {"kind": "point", "scan": "<scan_id>", "index": 0, "mass_gev": 1.0, "eps95_obs": 0.031, ..., "status": "ok", ...}
     ...
 
-* The header ``key`` identifies the scan: width, methods, the sha256 of the mass grid, the catalogue
-  hash, the package version and the likelihood settings; ``scan_id`` (:func:`scan_id`) is the sha256 of
-  the canonical key. ``resume`` refuses a store whose key differs, naming the fields that differ.
+* The header ``key`` (:func:`store_key`) identifies the scan: width, methods, the sha256 of the mass grid, the
+  catalogue hash, the package version, the likelihood settings, a Z' model and a confidence level other than
+  0.95; ``scan_id`` (:func:`scan_id`) is the sha256 of the canonical key. ``resume`` refuses a store whose key differs, naming the fields that differ.
 * One ``point`` line per finished mass, carrying the ``scan_id`` of the scan that computed it, every
   limit column (NaN as ``null``), the CLs linearisation point ``eps_ref`` and the status (combined and
   per method). Floats are written with ``repr``, so a resumed value is bit-identical to the computed one.
@@ -334,7 +334,12 @@ class CheckpointStore:
 
 
 def store_key(
-    likelihood: PrecisionLikelihood, width, methods: Sequence[str], masses: np.ndarray, model: ModelSpec | None = None
+    likelihood: PrecisionLikelihood,
+    width,
+    methods: Sequence[str],
+    masses: np.ndarray,
+    model: ModelSpec | None = None,
+    cl: float = 0.95,
 ) -> dict[str, Any]:
     """What must match for a checkpoint store to be resumed (see the module docstring).
 
@@ -354,6 +359,8 @@ def store_key(
     }
     if model is not None:
         key["model"] = model.to_metadata()
+    if cl != 0.95:  # absent at the default, so stores written before --cl existed stay resumable
+        key["confidence_level"] = float(cl)
     return key
 
 def checkpoint_path(out_dir: str | os.PathLike[str], width) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import __version__
 from ..likelihood.limits import default_likelihood
+from ..likelihood.methods import chi2_threshold
 from ..likelihood.precision import PrecisionLikelihood
 from ..model.dark_sector import width_label
 from ..model.spec import G_Z_DEFINITION, ModelSpec
@@ -23,7 +24,12 @@ REF_KEY = {"epsilon": "epsilon_ref_observed", "g_z": "g_z_ref_observed"}
 REF_VALUE = {"epsilon": "eps_ref", "g_z": "g_z_ref"}
 
 def scan_metadata(
-    likelihood: PrecisionLikelihood, width, methods: Sequence[str], extra: dict | None, model: ModelSpec | None = None
+    likelihood: PrecisionLikelihood,
+    width,
+    methods: Sequence[str],
+    extra: dict | None,
+    model: ModelSpec | None = None,
+    cl: float = 0.95,
 ) -> dict[str, Any]:
     import scipy
 
@@ -52,9 +58,9 @@ def scan_metadata(
         "epsilon_convention": "hook: L > -(sin eps/2) F'_{mu nu} B^{mu nu} (arXiv:1006.0973 Eq. 1)",
         "width": width_label(width),
         "methods": list(methods),
-        "confidence_level": 0.95,
+        "confidence_level": cl,
         "cls": "asymptotic q~_mu (arXiv:1007.1727), linear Gaussian model re-linearised in mu = eps^2/eps_ref^2",
-        "chi2": "arXiv:1006.0973 Eqs. 17-19, Delta chi^2 = 3.84, E_min = 0.5",
+        "chi2": f"arXiv:1006.0973 Eqs. 17-19, Delta chi^2 = {chi2_threshold(cl):.4g}, E_min = 0.5",
         "datasets": [ds.name for ds in likelihood.catalogue.datasets],
         "mw_choice": getattr(likelihood, "mw_choice", None),
         "n_measurements": len(likelihood.names),
@@ -75,7 +81,7 @@ def scan_metadata(
         meta["g_z_definition"] = G_Z_DEFINITION
         meta["model"] = model.to_metadata()
         meta["cls"] = "asymptotic q~_mu (arXiv:1007.1727), linear Gaussian model re-linearised in mu = g_z^2/g_ref^2"
-        meta["chi2"] = "arXiv:1006.0973 Eqs. 17-19 applied to g_z, Delta chi^2 = 3.84, E_min = 0.5"
+        meta["chi2"] = f"arXiv:1006.0973 Eqs. 17-19 applied to g_z, Delta chi^2 = {chi2_threshold(cl):.4g}, E_min = 0.5"
     if extra:
         meta.update(extra)
     return meta

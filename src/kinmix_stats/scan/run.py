@@ -14,7 +14,7 @@ import numpy as np
 
 from ..likelihood.closed_form import chi2_limits, cls_limits
 from ..likelihood.limits import default_likelihood
-from ..likelihood.methods import CLS_METHODS, check_methods, cls_method
+from ..likelihood.methods import CLS_METHODS, check_methods, chi2_threshold, cls_method
 from ..likelihood.precision import PrecisionLikelihood
 from ..model.dark_sector import parse_width, width_label
 from ..model.spec import ModelSpec
@@ -42,7 +42,9 @@ def _combined_status(status_cls: str, status_chi2: str, methods: Sequence[str]) 
 def _no_limit(name: str, value: float) -> str:
     return f"no limit ({name} = {value!r})"
 
-def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int) -> list[dict[str, Any]]:
+def _scan_chunk(
+    like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int, cl: float = 0.95
+) -> list[dict[str, Any]]:
     """Limits for one chunk of masses: one record per mass (index, mass, columns, statuses).
 
     Runs in this process or on a Dask worker. A limit that is not a finite positive number (e.g. the
@@ -51,24 +53,26 @@ def _scan_chunk(like: PrecisionLikelihood, masses: np.ndarray, width, methods: S
     from .parallel import blas_single_thread
 
     with blas_single_thread():  # same bits in this process and on any worker (see kinmix_stats.scan.parallel)
-        return _scan_chunk_pinned(like, masses, width, methods, start)
+        return _scan_chunk_pinned(like, masses, width, methods, start, cl)
 
-def _scan_chunk_pinned(like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int) -> list[dict[str, Any]]:
+def _scan_chunk_pinned(
+    like: PrecisionLikelihood, masses: np.ndarray, width, methods: Sequence[str], start: int, cl: float
+) -> list[dict[str, Any]]:
     n = masses.size
     cols = {k: np.full(n, np.nan) for k in _COLUMNS}
     st_cls = ["ok"] * n
     st_chi2 = ["ok"] * n
     limit_method = cls_method(methods)
     if limit_method is not None:
-        res = cls_limits(like, masses, width)
+        res = cls_limits(like, masses, width, cl=cl)
         if limit_method == "exact":  # warm-started at the fast limits; eps_ref stays the fast linearisation point
             from ..likelihood.exact import exact_limits
 
-            res = exact_limits(like, masses, width, fast=res, errors=False)
+            res = exact_limits(like, masses, width, fast=res, errors=False, cl=cl)
         elif limit_method == "pyhf":  # pyhf's upper_limit on the exported workspace, linearised at the fast limits
             from ..likelihood.pyhf_engine import pyhf_limits
 
-            res = pyhf_limits(like, masses, width, fast=res)
+            res = pyhf_limits(like, masses, width, fast=res, cl=cl)
         cols["eps95_obs"] = np.array(res.epsilon_observed, dtype=float)
         band = np.asarray(res.expected_band, dtype=float)
         for j, c in enumerate(("eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2")):
@@ -76,7 +80,7 @@ def _scan_chunk_pinned(like: PrecisionLikelihood, masses: np.ndarray, width, met
         cols["eps_ref"] = np.array(res.epsilon_ref[:, 0], dtype=float)
         st_cls = list(res.status)
     if "chi2" in methods:
-        res = chi2_limits(like, masses, width)
+        res = chi2_limits(like, masses, width, delta_chi2=chi2_threshold(cl))
         cols["eps95_chi2"] = np.array(res.epsilon_observed, dtype=float)
         st_chi2 = list(res.status)
     records = []
@@ -117,39 +121,42 @@ def scan(
     resume: bool = False,
     connect_timeout: float = 10.0,
     model: ModelSpec | str | None = None,
+    cl: float = 0.95,
 ) -> LimitCurve:
-    """95% CL limits on eps (Hook convention) at every mass; returns a :class:`LimitCurve`.
+    """Upper limits on the coupling at every mass: eps of the dark photon (Hook et al., arXiv:1006.0973), or g_z of
+    a Z' model; CLs with the asymptotic q~_mu (arXiv:1007.1727) and Hook et al.'s Delta chi^2 (Eqs. 17-19).
 
-    With ``model`` (a :class:`ModelSpec` or its name, e.g. ``"chi"``, ``"B-xL:3"``) the limits are on
-    the Z' gauge coupling g_z of that model instead: the curve has ``coupling="g_z"`` and
-    ``model=model.name``; ``likelihood`` defaults to ``model.likelihood()`` (a given one must use a
-    factory of that model) and ``masses`` to :func:`default_model_mass_grid`.
+    Parameters
+    ----------
+    masses : physical Z' masses in GeV (default :func:`~.grid.default_mass_grid`, with ``model``
+        :func:`~.grid.default_model_mass_grid`); sorted and made unique.
+    width : "narrow", "wide", a dark width in GeV or a :class:`~kinmix_stats.model.DiracDarkMatter`.
+    method : a name or a sequence of :data:`~kinmix_stats.likelihood.methods.METHODS` with at most one CLs engine
+        ("cls" fast closed form, "exact" iminuit, "pyhf"); a method not run leaves its columns NaN. ``methods=``
+        is the deprecated spelling.
+    likelihood : default the dark photon's default likelihood, or ``model.likelihood()``.
+    model : a :class:`~kinmix_stats.model.ModelSpec` or its name ("chi", "B-xL:3"): limits on its g_z.
+    cl : confidence level in (0, 1): CLs = 1 - cl; the chi^2 threshold of :func:`~kinmix_stats.likelihood.methods.chi2_threshold`.
+    progress : a progress bar counting masses.
+    workers, scheduler, client, connect_timeout, chunk : where the chunks of ``chunk`` masses run (:mod:`.parallel`):
+        here (default), a local Dask cluster of ``workers`` processes, a scheduler address or a ``distributed.Client``.
+        The result does not depend on it.
+    checkpoint, resume : a ``.jsonl`` store (:mod:`.checkpoint`) that every finished chunk is appended to; with
+        ``resume`` the points of a compatible store are not recomputed (an incompatible one raises ``ValueError``).
+    metadata : extra JSON-ready keys recorded in the curve's metadata.
 
-    ``method`` (the spelling of :func:`upper_limit`; the old keyword ``methods=`` still works with a
-    ``DeprecationWarning``) is a name or a sequence of ("cls", "chi2", "exact") with at most one of "cls" (fast closed form) and
-    "exact" (exact non-linear likelihood with iminuit, warm-started at the fast limits,
-    :mod:`kinmix_stats.likelihood.exact`; about 100 model evaluations per mass), which fill the same CLs
-    columns; columns of a method not run are NaN. ``masses`` defaults
-    to :func:`default_mass_grid`. The observed eps_ref of every point (the linearisation point of its
-    CLs likelihood) is kept in ``metadata["epsilon_ref_observed"]`` for :func:`~kinmix_stats.io.workspaces.export_workspaces`.
-
-    Execution (:mod:`.parallel`): the sorted masses are cut into chunks of ``chunk``; by
-    default they run here, in order (``workers=1`` / ``scheduler="synchronous"``). ``workers=N > 1``
-    starts a Dask LocalCluster of N single-threaded worker processes for this call, ``scheduler`` is the
-    address of an existing Dask scheduler, ``client`` an existing ``distributed.Client`` (used, not
-    closed). The likelihood is sent once per worker. The result does not depend on where chunks ran.
-
-    Checkpointing (:mod:`.checkpoint`): with ``checkpoint`` (a ``.jsonl`` path) every
-    finished chunk is appended (one line per mass, fsync-ed) as it completes; with ``resume=True`` the
-    points already in a compatible store are not recomputed (an incompatible store raises ``ValueError``
-    before anything is written). Outputs and metadata are identical with and without resuming.
-    Points without a limit keep NaN with a status saying why (e.g. at m_Z0, where no Z'-like state exists).
+    Returns
+    -------
+    :class:`~kinmix_stats.results.LimitCurve`; a point without a limit is NaN with a status saying why. The
+    linearisation point of every CLs limit is kept in ``metadata["epsilon_ref_observed"]`` (``g_z_ref_observed``)
+    for :func:`~kinmix_stats.io.workspaces.export_workspaces`.
     """
-    from .._checks import check_grid_size, check_masses, check_type
+    from .._checks import check_grid_size, check_in_range, check_masses, check_type
     from ..likelihood.coupling import likelihood_coupling
     from .checkpoint import scan_id
     from .parallel import check_execution, connect, run_tasks
 
+    cl = check_in_range("cl", cl, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     if likelihood is not None:
         check_type("likelihood", likelihood, PrecisionLikelihood, "a PrecisionLikelihood or None")
     if masses is not None:  # before any likelihood is built: a bad grid fails at once
@@ -189,8 +196,8 @@ def scan(
     if masses is None:
         masses = default_mass_grid(likelihood=like) if model is None else default_model_mass_grid(likelihood=like)
     n = masses.size
-    meta = scan_metadata(like, width, methods, metadata, model)
-    key = store_key(like, width, methods, masses, model)
+    meta = scan_metadata(like, width, methods, metadata, model, cl)
+    key = store_key(like, width, methods, masses, model, cl)
     meta["scan_id"] = scan_id(key)  # the identity of this scan, also on every checkpoint line
     canonical_json(meta, "metadata")  # a bad user metadata value fails now, not after the scan
 
@@ -203,7 +210,7 @@ def scan(
     elif resume:
         raise ValueError("resume=True needs a checkpoint store path (checkpoint=...)")
     todo = [sl for sl in _chunks(n, chunk) if any(i not in done for i in range(sl.start, sl.stop))]
-    tasks = [(sl.start, (masses[sl], width, methods, sl.start)) for sl in todo]
+    tasks = [(sl.start, (masses[sl], width, methods, sl.start, cl)) for sl in todo]
 
     records: dict[int, dict[str, Any]] = {}
     store = None

@@ -70,10 +70,23 @@ def test_off_pole_likelihood_drops_exactly_the_pole_datasets(like):
     assert off.beam_spread_rel == like.beam_spread_rel and off.mw_choice == like.mw_choice
 
 
-def test_masses_overlapping_the_z_are_never_ok_and_get_the_off_pole_limit(like):
+def test_overlap_fallback_keeps_the_two_state_line_shape_and_drops_the_single_state_observables(like):
+    fb = like.overlap_fallback()
+    assert fb is like.overlap_fallback()  # built once
+    single = {ds.name for ds in like.catalogue.datasets if any(m.observable in like.single_state_observables for m in ds.measurements)}
+    assert {"lep_sld_heavyflavour", "lep_tau_polarisation", "sld_lepton_asymmetries"} <= single
+    assert set(fb.datasets) == set(like.datasets) - single
+    assert {"lep_zpole_lineshape", "pdg2024_mz", "w_mass", "lep2_ffbar"} <= set(fb.datasets)
+    assert not fb.has_single_state_observables and fb.has_pole_observables  # no recursion at the overlap check
+    # without the two-state line shape the fallback is the off-pole likelihood, as before issue #14 item 1
+    old = PrecisionLikelihood(lineshape_window=0.0)
+    assert set(old.overlap_fallback().datasets) == set(old.off_pole().datasets)
+
+
+def test_masses_overlapping_the_z_are_never_ok_and_get_the_fallback_limit(like):
     mz0 = like.sm.mz0
     masses = np.array([86.0, mz0 - 0.028, mz0 + 0.11, 96.0])
-    off = like.off_pole()
+    off = like.overlap_fallback()
     for method in (cls_limits, chi2_limits):
         res = method(like, masses, "narrow")
         status = res.status
@@ -81,7 +94,7 @@ def test_masses_overlapping_the_z_are_never_ok_and_get_the_off_pole_limit(like):
         assert status[0] == "ok" and status[3] == "ok"
         for i in (1, 2):
             assert status[i] != "ok" and "two states overlap at m_Z" in status[i], status[i]
-        # the limit there is the off-pole data's (recomputed with the same method)
+        # the limit there is the fallback data's (two-state line shape + off-pole data, recomputed with the same method)
         ref = method(off, masses[1:3], "narrow")
         np.testing.assert_allclose(res.epsilon_observed[1:3], ref.epsilon_observed, rtol=1e-12)
         # ... and no longer the artefact of the pseudo-observables (5e-5 at 91.16 GeV): at least 10x weaker,

@@ -60,22 +60,25 @@ def resolve_pole_overlap(
 ) -> LimitResult:
     """Re-derive limits where the Z' overlaps the Z at the limit (DESIGN.md, "Two overlapping states near m_Z").
 
-    There the single-eigenstate Z-pole pseudo-observables cannot describe the summed line shape, so such a
-    point is never reported "ok": its limit is recomputed (``recompute(likelihood, masses)``) from the
-    off-pole data alone (:meth:`PrecisionLikelihood.off_pole`: m_W, LEP-II, Bhabha, R ratio), which the
-    model describes at any mass, and its status names the overlap. This limit is conservative: it uses a
-    subset of the data and drops the line-shape measurements, which (at tree level with the full 2x2
-    propagator, issue #14) would only add sensitivity. The check is made at the limit of the full data;
-    the off-pole limit is larger, and the overlap only grows with the coupling.
+    There the single-eigenstate pole pseudo-observables (on-peak A_f, R_b, R_c, A_FB^0,b/c; with
+    ``lineshape_window=0`` also the line-shape ones) cannot describe the data, so such a point is never reported
+    "ok": its limit is recomputed (``recompute(likelihood, masses)``) from :meth:`PrecisionLikelihood.overlap_fallback`
+    -- the line-shape pseudo-observables predicted from the two-state line shape (issue #14,
+    :func:`kinmix_stats.observables.lineshape.effective_pole_observables`) and the off-pole data (m_W, LEP-II, Bhabha,
+    R ratio), which the model describes at any mass -- and its status names the overlap. This limit is conservative:
+    it uses a subset of the data. The check is made at the limit of the full data; the subset's limit is larger,
+    and the overlap only grows with the coupling.
     """
-    if not likelihood.has_pole_observables:
+    if not likelihood.has_single_state_observables:
         return result
     limit = np.asarray(result.epsilon_observed, dtype=float)
     ov = pole_overlap_at(likelihood, result.mass, limit, result.width)
     rows = np.flatnonzero(ov.overlapping)
     if rows.size == 0:
         return result
-    sub = recompute(likelihood.off_pole(), np.asarray(result.mass)[rows])
+    fallback = likelihood.overlap_fallback()
+    sub = recompute(fallback, np.asarray(result.mass)[rows])
+    kept = "the two-state line shape and the off-pole data" if fallback.has_pole_observables else "the off-pole data only"
     sym = COUPLING_SYMBOL[result.coupling]
     spread = lep1_spread(likelihood)
 
@@ -89,8 +92,8 @@ def resolve_pole_overlap(
     for k, i in enumerate(rows):
         note = (
             f"two states overlap at m_Z: |m_Z' - m_Z| = {ov.splitting[i]:.3g} GeV < {OVERLAP_FACTOR:g} x max(|Gamma_ZZ'| = "
-            f"{ov.gamma_off[i]:.3g} GeV, LEP-I spread {spread:.3g} GeV) at {sym} = {limit[i]:.3g}, where the Z-pole "
-            "pseudo-observables cannot describe the line shape; conservative limit from the off-pole data only"
+            f"{ov.gamma_off[i]:.3g} GeV, LEP-I spread {spread:.3g} GeV) at {sym} = {limit[i]:.3g}, where the single-"
+            f"eigenstate Z-pole pseudo-observables cannot describe the data; conservative limit from {kept}"
         )
         status[i] = note if sub.status[k] == "ok" else f"{note} ({sub.status[k]})"
         if sub.dominant:

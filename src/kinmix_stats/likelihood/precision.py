@@ -30,6 +30,22 @@ Energy ranges: 14 R-ratio entries average over an interval of sqrt(s) (``energy_
 their Z' contribution is averaged uniformly over it (the PDG compilation gives no luminosity breakdown), see
 :func:`kinmix_stats.observables.amplitudes.range_average_propagator`.
 
+Z line shape with both states (issue #14; where the switch is, and why)
+-----------------------------------------------------------------------
+The Z-pole line-shape pseudo-observables (m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l: :data:`LINESHAPE_OBSERVABLES`)
+were determined by LEP from one Breit-Wigner fitted to the *summed* line shape at the scan energies. For a Z' with
+|m_Z' - m_Z0| < ``lineshape_window`` (default :data:`LINESHAPE_WINDOW_GEV` = 15 GeV) their predictions are therefore
+no longer the single Z eigenstate's properties (:mod:`kinmix_stats.observables.zpole`) but what that one-Breit-Wigner
+fit would report for the model's two-state line shape (gamma + Z-Z' propagator matrix with off-diagonal widths,
+beam spread; :func:`kinmix_stats.observables.lineshape.effective_pole_observables`, on the 1993-95 scan energies
+m_Z, m_Z +- 1.8 GeV). The same measurements are used, each once: the switch replaces predictions, not data (the
+per-energy LEP-I cross sections themselves could not be sourced, see validation/REPORT.md). Outside the window the
+two treatments agree to < 0.2 sigma of every line-shape observable at the limits (validation/REPORT.md); inside it
+the single-eigenstate values would credit the Z eigenstate's level repulsion, which the summed line shape largely
+hides. ``lineshape_window=0`` restores the single-eigenstate predictions everywhere (for comparisons). The on-peak
+ratios and asymmetries (R_b, R_c, A_f, A_FB^0,b/c) stay single-eigenstate; where the two states overlap outright
+the status check of :mod:`kinmix_stats.likelihood.limits` still replaces the limit by the off-pole one.
+
 Initial-state radiation (:mod:`kinmix_stats.observables.isr`, Kuraev-Fadin radiator; ``isr=True``, off by default): applied to the Z' part of
 sigma(ff), A_FB and R, normalised by the SM radiator flux, i.e. to the Z' excess relative to the SM:
 * LEP-II sigma, A_FB (arXiv:1302.3415): quoted with ISR for sqrt(s'/s) > 0.85 and compared with an SM prediction
@@ -58,12 +74,16 @@ from ..measurements import Catalogue, load_catalogue, stack_datasets
 from ..model.dark_sector import DarkWidthSpec
 from ..model.vector_boson import EPSILON_MAX, DarkPhoton, ZPrime
 from ..observables.isr import X_MAX_LEP2
+from ..observables.lineshape import LINESHAPE_OBSERVABLES, effective_pole_observables
 from ..observables.low_energy import SHIFT_NORMALISED
 from ..observables.registry import predict_entries
 from .gaussian import LinearGaussianProblem, profile_chi2_batch, profiled_nuisances_batch
 from .residuals import ExperimentalResiduals, experimental_residuals
 
-__all__ = ["PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL", "POLE_OBSERVABLES"]
+__all__ = [
+    "PrecisionLikelihood", "ModelFactory", "dark_photon_factory", "ALPHA_REL_SIGMA", "ASSUMED_BEAM_SPREAD_REL", "POLE_OBSERVABLES",
+    "LINESHAPE_WINDOW_GEV",
+]
 
 #: ASSUMPTION (see module docstring): relative Gaussian spread of sqrt(s) at e+e- colliders
 ASSUMED_BEAM_SPREAD_REL = 1e-3
@@ -77,6 +97,9 @@ POLE_OBSERVABLES = frozenset(
     + [f"A_{f}" for f in ("e", "mu", "tau", "b", "c", "s")]
     + [f"AFB0_{f}" for f in ("e", "mu", "tau", "b", "c")]
 )
+
+#: |m_Z' - m_Z0| below which the line-shape pseudo-observables are predicted from the two-state line shape (docstring)
+LINESHAPE_WINDOW_GEV = 15.0
 
 #: relative uncertainty of alpha(m_Z): 0.009 / 127.951 (PDG 2023 EW review via flavio 2.7.1)
 ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
@@ -120,6 +143,8 @@ class PrecisionLikelihood:
         quoted energy only (the treatment before issue #14, kept for validation comparisons).
     isr: convolve the Z' part of sigma, A_FB and R with the initial-state radiator (see above). Off by default:
         implemented and tested (tests/test_isr.py), but the default scan with it was not yet validated.
+    lineshape_window: GeV around m_Z0 within which m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l come from the two-state
+        line shape (see above); 0 = the single-eigenstate pseudo-observables everywhere (the treatment before).
     """
 
     nuisance_names = ("alpha_em", "sin2_theta_w")
@@ -134,6 +159,7 @@ class PrecisionLikelihood:
         beam_spread_rel: float = ASSUMED_BEAM_SPREAD_REL,
         energy_ranges: bool = True,
         isr: bool = False,
+        lineshape_window: float = LINESHAPE_WINDOW_GEV,
     ) -> None:
         if isinstance(datasets, str):  # one dataset name, not a sequence of one-letter names
             datasets = [datasets]
@@ -159,6 +185,8 @@ class PrecisionLikelihood:
                     kin["isr_x_max"] = X_MAX_LEP2  # LEP-II cut; an assumption for the R ratio (see module docstring)
             self.entries.append((obs, kin))
         self.model_factory = model_factory
+        self.lineshape_window = check_in_range("lineshape_window", lineshape_window, 0.0, 100.0)
+        self._lineshape_cols = [(i, o) for i, o in enumerate(self.catalogue.observables) if o in LINESHAPE_OBSERVABLES]
         self.energy_ranges = bool(energy_ranges)
         self.isr = bool(isr)
         self.datasets = tuple(ds.name for ds in self.catalogue.datasets)
@@ -177,6 +205,40 @@ class PrecisionLikelihood:
         """True if any entry is a Z-pole pseudo-observable (:data:`POLE_OBSERVABLES`)."""
         return any(obs in POLE_OBSERVABLES for obs in self.catalogue.observables)
 
+    @property
+    def single_state_observables(self) -> frozenset[str]:
+        """Pole observables predicted as properties of the single Z eigenstate: all of :data:`POLE_OBSERVABLES`, minus
+        the line-shape ones when they come from the two-state line shape (``lineshape_window`` > 0)."""
+        return POLE_OBSERVABLES - (frozenset(LINESHAPE_OBSERVABLES) if self.lineshape_window > 0 else frozenset())
+
+    @property
+    def has_single_state_observables(self) -> bool:
+        """True if any entry is a single-eigenstate pole observable (:attr:`single_state_observables`)."""
+        return any(obs in self.single_state_observables for obs in self.catalogue.observables)
+
+    def overlap_fallback(self) -> PrecisionLikelihood:
+        """The likelihood used where the Z' overlaps the Z outright (:mod:`kinmix_stats.likelihood.limits`), built once.
+
+        Without the datasets that hold single-eigenstate pole observables (:attr:`single_state_observables`): with
+        the two-state line shape (``lineshape_window`` > 0) that keeps the line-shape datasets (m_Z, Gamma_Z,
+        sigma0_had, R_l, A_FB^0,l) beside the off-pole data; without it, it is :meth:`off_pole`.
+        """
+        if self.lineshape_window <= 0:
+            return self.off_pole()
+        cached = self.__dict__.get("_overlap_fallback")
+        if cached is not None:
+            return cached
+        drop = self.single_state_observables
+        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in drop for m in ds.measurements)]
+        if not keep:
+            raise ValueError(f"no dataset without single-eigenstate pole observables among {list(self.datasets)}")
+        like = PrecisionLikelihood(
+            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
+            energy_ranges=self.energy_ranges, isr=self.isr, lineshape_window=self.lineshape_window,
+        )
+        self.__dict__["_overlap_fallback"] = like
+        return like
+
     def off_pole(self) -> PrecisionLikelihood:
         """The same likelihood without the datasets that hold Z-pole pseudo-observables (built once).
 
@@ -192,7 +254,7 @@ class PrecisionLikelihood:
             raise ValueError(f"no dataset without Z-pole pseudo-observables among {list(self.datasets)}")
         like = PrecisionLikelihood(
             keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
-            energy_ranges=self.energy_ranges, isr=self.isr,
+            energy_ranges=self.energy_ranges, isr=self.isr, lineshape_window=self.lineshape_window,
         )
         self.__dict__["_off_pole"] = like
         return like
@@ -261,6 +323,13 @@ class PrecisionLikelihood:
         model = self.model_factory(masses, epsilon, width, sm)
         valid = np.asarray(model.valid)
         pred = predict_entries(model, self.entries)
+        if self._lineshape_cols and self.lineshape_window > 0:  # the two-state line shape near m_Z (docstring)
+            rows = np.flatnonzero(valid & (np.abs(masses - self.sm.mz0) < self.lineshape_window))
+            if rows.size:
+                coupling = epsilon if np.ndim(epsilon) == 0 else np.asarray(epsilon, dtype=float)[rows]
+                eff = effective_pole_observables(self.model_factory(masses[rows], coupling, width, sm), self.beam_spread_rel)
+                for i, obs in self._lineshape_cols:
+                    pred[rows, i] = eff[obs]
         delta = pred / self._ref.sm_tree[None, :] - 1.0
         idx = self._ref.shift_idx
         if idx.size:  # low-energy weak charges: tree-level shift over the loop-corrected SM value quoted with the data

@@ -50,14 +50,17 @@ import math
 import numpy as np
 
 from ..inputs.fermions import FERMIONS, QUARKS
-from ..inputs.sm import HBARC2_GEV2_PB
+from ..inputs.sm import HBARC2_GEV2_PB, PDG
 from ..model.vector_boson import ZPrime
 from .amplitudes import chiral_couplings_all, gaussian_average_propagator
 from .ee_ffbar import FINAL_STATES, qcd_k_factor
 from .isr import isr_beta, radiator, soft_coefficient
 from .two_state import off_diagonal_width
 
-__all__ = ["width_matrix", "propagator_poles", "propagator_matrix", "two_state_sigma", "two_state_afb"]
+__all__ = [
+    "width_matrix", "propagator_poles", "propagator_matrix", "two_state_sigma", "two_state_afb",
+    "effective_pole_observables", "LINESHAPE_OBSERVABLES", "SCAN_OFFSETS_GEV",
+]
 
 _HELICITIES = (("LL", "L", "L"), ("RR", "R", "R"), ("LR", "L", "R"), ("RL", "R", "L"))
 _GL8 = np.polynomial.legendre.leggauss(8)
@@ -158,7 +161,7 @@ def _helicity_sums(model, s, final_state, spread, off_diagonal, zprime):
     pk, pl = p[..., :, None], np.conj(p[..., None, :])
     with np.errstate(invalid="ignore", divide="ignore"):
         spp = (lk * pk - ll * pl) / (lk - ll)  # (N, K, 2, 2)
-    fermions = (final_state,) if final_state in ("mu", "tau") else QUARKS
+    fermions = (final_state,) if final_state in ("e", "mu", "tau") else QUARKS
     gl_e, gr_e = chiral_couplings_all(model, "e")
     sqrt_s = np.sqrt(s)
     same = np.zeros((lam.shape[0], s.size))
@@ -205,7 +208,7 @@ def _isr_rule(s: np.ndarray, x_max: np.ndarray):
 
 
 def _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zprime):
-    if final_state not in FINAL_STATES:
+    if final_state not in FINAL_STATES and final_state != "e_s":
         raise ValueError(f"final_state must be one of {FINAL_STATES}, got {final_state!r}")
     sqrt_s = np.atleast_1d(np.asarray(sqrt_s, dtype=float))
     if np.any(~np.isfinite(sqrt_s) | (sqrt_s <= 0)):
@@ -216,6 +219,7 @@ def _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zpri
         if np.any(~np.isfinite(spread) | (spread <= 0)):
             raise ValueError(f"beam_spread must be finite and > 0 GeV (or None for no spread), got {beam_spread!r}")
     s = sqrt_s**2
+    final_state = "e" if final_state == "e_s" else final_state  # e+e- -> e+e-, s-channel part only (internal)
     if isr_x_max is None:
         return _helicity_sums(model, s, final_state, spread, off_diagonal, zprime)
     x_max = np.broadcast_to(np.asarray(isr_x_max, dtype=float), s.shape)
@@ -268,3 +272,101 @@ def two_state_afb(
     """Forward-backward asymmetry of e+e- -> f fbar from the propagator matrix, shape (N, K) (see :func:`two_state_sigma`)."""
     same, opp = _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zprime)
     return 0.75 * (same - opp) / (same + opp)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What a one-Breit-Wigner line-shape fit would report for the two-state line shape
+# ----------------------------------------------------------------------------------------------------------------
+
+#: LEP-I 1993-95 precision scan: sqrt(s) ~ m_Z and m_Z +- 1.8 GeV (L3, Eur. Phys. J. C16 (2000) 1, hep-ex/0002046,
+#: abstract: "centre-of-mass energies sqrt(s) ~ m_Z and sqrt(s) ~ m_Z +- 1.8 GeV"); m_Z = PDG 2024 (inputs/sm.py)
+SCAN_OFFSETS_GEV = (-1.8, 0.0, 1.8)
+#: the pseudo-observables a LEP-I line-shape fit determines (hep-ex/0509008 Sec. 2: m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l)
+LINESHAPE_OBSERVABLES = ("mZ", "GammaZ", "sigma_had0", "R_e", "R_mu", "R_tau", "AFB0_e", "AFB0_mu", "AFB0_tau")
+_LEPTON_STATES = {"e": "e_s", "mu": "mu", "tau": "tau"}
+_H_AFB = 0.01  # GeV, finite-difference step for dA_FB/dsqrt(s) at the peak
+
+
+def _bw(s, mass, gamma, peak):
+    """Fixed-width Breit-Wigner peak * Gamma^2 s / ((s - M^2)^2 + M^2 Gamma^2) (the tree-level |Z|^2 term, pb)."""
+    return peak * gamma**2 * s / ((s - mass**2) ** 2 + mass**2 * gamma**2)
+
+
+def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter: int = 8) -> dict[str, np.ndarray]:
+    """Pseudo-observables that a one-Breit-Wigner fit to the model's summed two-state line shape would report, (N,) each.
+
+    Emulates the LEP-I extraction (hep-ex/0509008 Sec. 2: one Breit-Wigner for the Z, the gamma exchange and gamma-Z
+    interference fixed to the SM) on the three 1993-95 scan energies E_j = m_Z + (-1.8, 0, +1.8) GeV
+    (:data:`SCAN_OFFSETS_GEV`), with the two-state cross sections of this module smeared by ``beam_spread_rel * E``:
+    * hadrons: y_j = sigma_had(E_j) - [sigma_had,SM(E_j) - BW_SM(E_j)] (the non-resonant SM part at the same SM
+      parameters) is solved exactly for (m_Z, Gamma_Z, sigma0_had) of a fixed-width Breit-Wigner (Newton, from the SM);
+    * leptons l = e (s channel only), mu, tau: sigma0_l by least squares over the three energies with (m_Z, Gamma_Z)
+      from the hadrons, weights 1/sigma_l,SM(E_j) (ASSUMPTION: equal luminosity per energy), R_l = sigma0_had/sigma0_l;
+    * A_FB^0,l = A_FB^0,l,SM + A_FB,l(E_peak) - A_FB,l,SM(E_peak) + (dA_FB,SM/dE)(m_Z,fit - m_Z,SM): the peak point,
+      moved to the fitted mass (A_FB^0 is the asymmetry at sqrt(s) = m_Z; the off-peak slope is the fixed interference).
+    For eps -> 0 this returns the single-eigenstate values of :mod:`.zpole` exactly (the SM reference and its
+    templates do not change). Rows where the Newton solve fails (a line shape no single Breit-Wigner describes,
+    far above any limit) get the single-eigenstate values, which are then far off too.
+    """
+    from ..model.vector_boson import DarkPhoton
+    from . import zpole
+
+    n = np.atleast_1d(model.mzp).size
+    energies = np.array(SCAN_OFFSETS_GEV) + PDG.MZ.value
+    spread = beam_spread_rel * energies
+    s = energies**2
+    sm_model = DarkPhoton(np.array([10.0]), 0.0, sm=model.sm)
+    m_s = float(np.atleast_1d(sm_model.mz)[0])
+    g_s = float(zpole.gamma_z(sm_model)[0])
+    peak_had_s = float(zpole.sigma_had0(sm_model)[0]) * 1e3  # nb -> pb
+
+    def nonres(fs, peak):
+        return two_state_sigma(sm_model, energies, fs, spread)[0] - _bw(s, m_s, g_s, peak)
+
+    y = two_state_sigma(model, energies, "had", spread) - nonres("had", peak_had_s)[None, :]
+    # Newton on ln BW(E_j; M, Gamma, sigma0) = ln y_j in p = (M, Gamma, ln sigma0)
+    p = np.tile([m_s, g_s, math.log(peak_had_s)], (n, 1))
+    ok = np.all(np.isfinite(y) & (y > 0), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ly = np.log(np.where(ok[:, None], y, 1.0))
+        for _ in range(n_iter):
+            mass, gamma = p[:, 0:1], p[:, 1:2]
+            d = (s[None, :] - mass**2) ** 2 + mass**2 * gamma**2
+            f = p[:, 2:3] + 2.0 * np.log(gamma) + np.log(s)[None, :] - np.log(d) - ly
+            jac = np.stack(
+                [(4.0 * mass * (s[None, :] - mass**2) - 2.0 * mass * gamma**2) / d, 2.0 / gamma - 2.0 * mass**2 * gamma / d, np.ones_like(d)],
+                axis=-1,
+            )
+            det = np.linalg.det(np.where(np.isfinite(jac), jac, 0.0))
+            ok = ok & np.all(np.isfinite(jac), axis=(1, 2)) & np.all(np.isfinite(f), axis=1) & (np.abs(det) > 1e-300)
+            step = np.linalg.solve(np.where(ok[:, None, None], jac, np.eye(3)), np.where(ok[:, None], f, 0.0)[..., None])[..., 0]
+            p = np.where(ok[:, None], p - step, p)
+        converged = ok & np.all(np.isfinite(p), axis=1) & (np.max(np.abs(step), axis=1) < 1e-9 * np.abs(p[:, 0]))
+    single = {
+        "mZ": np.atleast_1d(model.mz).astype(float),
+        "GammaZ": zpole.gamma_z(model),
+        "sigma_had0": zpole.sigma_had0(model),
+    }
+    with np.errstate(over="ignore"):  # rows whose Newton solve diverged are replaced below
+        mass, gamma, peak_had = p[:, 0], p[:, 1], np.exp(p[:, 2])
+    out = {"mZ": mass, "GammaZ": gamma, "sigma_had0": peak_had * 1e-3}
+    shape = _bw(s[None, :], mass[:, None], gamma[:, None], 1.0)
+    i_peak = SCAN_OFFSETS_GEV.index(0.0)
+    for lep, fs in _LEPTON_STATES.items():
+        peak_l_s = 12.0 * math.pi * float(np.atleast_1d(sm_model.partial_width("Z", "e"))[0]) * float(np.atleast_1d(sm_model.partial_width("Z", lep))[0]) / (m_s**2 * g_s**2) * HBARC2_GEV2_PB
+        sig_sm = two_state_sigma(sm_model, energies, fs, spread)[0]
+        y_l = two_state_sigma(model, energies, fs, spread) - (sig_sm - _bw(s, m_s, g_s, peak_l_s))[None, :]
+        wgt = 1.0 / sig_sm[None, :]
+        peak_l = np.sum(wgt * y_l * shape, axis=1) / np.sum(wgt * shape**2, axis=1)
+        out[f"R_{lep}"] = peak_had / peak_l
+        single[f"R_{lep}"] = zpole.r_lepton(model, lep)
+        afb_m = two_state_afb(model, energies[i_peak : i_peak + 1], fs, spread[i_peak : i_peak + 1])[:, 0]
+        e3 = energies[i_peak] + np.array([-_H_AFB, 0.0, _H_AFB])
+        afb_s = two_state_afb(sm_model, e3, fs, beam_spread_rel * e3)[0]
+        slope = (afb_s[2] - afb_s[0]) / (2.0 * _H_AFB)
+        # A_FB^0 is the asymmetry at sqrt(s) = m_Z of the fit, not at the scan energy: move both to their own mass
+        # (linear in the MeV-scale offsets, slope of the SM)
+        out[f"AFB0_{lep}"] = float(zpole.afb0(sm_model, lep)[0]) + afb_m - afb_s[1] + slope * (mass - m_s)
+        single[f"AFB0_{lep}"] = zpole.afb0(model, lep)
+    return {k: np.where(converged, out[k], single[k]) for k in LINESHAPE_OBSERVABLES}
+

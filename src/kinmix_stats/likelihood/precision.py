@@ -33,18 +33,22 @@ their Z' contribution is averaged uniformly over it (the PDG compilation gives n
 Z line shape with both states (issue #14; where the switch is, and why)
 -----------------------------------------------------------------------
 The Z-pole line-shape pseudo-observables (m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l: :data:`LINESHAPE_OBSERVABLES`)
-were determined by LEP from one Breit-Wigner fitted to the *summed* line shape at the scan energies. For a Z' with
-|m_Z' - m_Z0| < ``lineshape_window`` (default :data:`LINESHAPE_WINDOW_GEV` = 15 GeV) their predictions are therefore
-no longer the single Z eigenstate's properties (:mod:`kinmix_stats.observables.zpole`) but what that one-Breit-Wigner
-fit would report for the model's two-state line shape (gamma + Z-Z' propagator matrix with off-diagonal widths,
-beam spread; :func:`kinmix_stats.observables.lineshape.effective_pole_observables`, on the 1993-95 scan energies
-m_Z, m_Z +- 1.8 GeV). The same measurements are used, each once: the switch replaces predictions, not data (the
-per-energy LEP-I cross sections themselves could not be sourced, see validation/REPORT.md). Outside the window the
-two treatments agree to < 0.2 sigma of every line-shape observable at the limits (validation/REPORT.md); inside it
-the single-eigenstate values would credit the Z eigenstate's level repulsion, which the summed line shape largely
-hides. ``lineshape_window=0`` restores the single-eigenstate predictions everywhere (for comparisons). The on-peak
-ratios and asymmetries (R_b, R_c, A_f, A_FB^0,b/c) stay single-eigenstate; where the two states overlap outright
-the status check of :mod:`kinmix_stats.likelihood.limits` still replaces the limit by the off-pole one.
+were determined by LEP from one Breit-Wigner fitted to the *summed* line shape at the scan energies. Their
+predictions are therefore not the single Z eigenstate's properties (:mod:`kinmix_stats.observables.zpole`, the
+treatment before) but what that one-Breit-Wigner fit would report for the model's line shape (gamma + Z-Z' propagator
+matrix with the off-diagonal width, beam spread; :func:`kinmix_stats.observables.lineshape.effective_pole_observables`,
+on the 1993-95 scan energies m_Z, m_Z +- 1.8 GeV), for every Z' mass with |m_Z' - m_Z0| < ``lineshape_window``
+(default :data:`LINESHAPE_WINDOW_GEV` = 1e5 GeV: every mass the package accepts, so no edge; the emulation costs
+~30 ms per call for the whole default grid). The same measurements are used, each once: the switch replaces
+predictions, not data (the per-energy LEP-I cross sections themselves could not be sourced, see
+validation/REPORT.md). Where it matters: within a few GeV of m_Z the single-eigenstate values credit the Z
+eigenstate's level repulsion, which the summed line shape largely hides (limits weaker), and a narrow Z' within a
+few spreads of a scan energy distorts the line shape more than the eigenstate shift (stronger); a Z' with its own
+couplings (psi at z_eff = 0) is seen through its exchange even without mixing. Far from m_Z the dark photon's limits
+agree with the single-eigenstate ones to < 1 % (validation/REPORT.md). ``lineshape_window=0`` restores the
+single-eigenstate predictions everywhere (for comparisons). The on-peak ratios and asymmetries (R_b, R_c, A_f,
+A_FB^0,b/c) stay single-eigenstate; where the two states overlap outright the status check of
+:mod:`kinmix_stats.likelihood.pole_overlap` drops them and reports the point not ok.
 
 Initial-state radiation (:mod:`kinmix_stats.observables.isr`, Kuraev-Fadin radiator; ``isr=True``, off by default): applied to the Z' part of
 sigma(ff), A_FB and R, normalised by the SM radiator flux, i.e. to the Z' excess relative to the SM:
@@ -98,8 +102,9 @@ POLE_OBSERVABLES = frozenset(
     + [f"AFB0_{f}" for f in ("e", "mu", "tau", "b", "c")]
 )
 
-#: |m_Z' - m_Z0| below which the line-shape pseudo-observables are predicted from the two-state line shape (docstring)
-LINESHAPE_WINDOW_GEV = 15.0
+#: |m_Z' - m_Z0| below which the line-shape pseudo-observables are predicted from the two-state line shape (docstring):
+#: the largest mass the package accepts, i.e. everywhere
+LINESHAPE_WINDOW_GEV = 1e5
 
 #: relative uncertainty of alpha(m_Z): 0.009 / 127.951 (PDG 2023 EW review via flavio 2.7.1)
 ALPHA_REL_SIGMA = PDG.ALPHA_MZ_INV.error / PDG.ALPHA_MZ_INV.value
@@ -144,7 +149,7 @@ class PrecisionLikelihood:
     isr: convolve the Z' part of sigma, A_FB and R with the initial-state radiator (see above). Off by default:
         implemented and tested (tests/test_isr.py), but the default scan with it was not yet validated.
     lineshape_window: GeV around m_Z0 within which m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l come from the two-state
-        line shape (see above); 0 = the single-eigenstate pseudo-observables everywhere (the treatment before).
+        line shape (see above; default everywhere); 0 = the single-eigenstate pseudo-observables (the treatment before).
     """
 
     nuisance_names = ("alpha_em", "sin2_theta_w")
@@ -185,7 +190,7 @@ class PrecisionLikelihood:
                     kin["isr_x_max"] = X_MAX_LEP2  # LEP-II cut; an assumption for the R ratio (see module docstring)
             self.entries.append((obs, kin))
         self.model_factory = model_factory
-        self.lineshape_window = check_in_range("lineshape_window", lineshape_window, 0.0, 100.0)
+        self.lineshape_window = check_in_range("lineshape_window", lineshape_window, 0.0, LINESHAPE_WINDOW_GEV)
         self._lineshape_cols = [(i, o) for i, o in enumerate(self.catalogue.observables) if o in LINESHAPE_OBSERVABLES]
         self.energy_ranges = bool(energy_ranges)
         self.isr = bool(isr)

@@ -14,8 +14,10 @@ Dyson-resummed propagator matrix with off-diagonal absorptive parts; e.g. G. Cac
 S. De Curtis, "Nearby resonances beyond the Breit-Wigner approximation", Phys. Lett. B 682 (2009) 43 -- cited from
 memory, we could not open it here, so no equation numbers; every formula below is derived in this docstring). As everywhere in this package the widths are fixed (Im Pi taken at the poles; the same convention
 as the single-state Breit-Wigners of :mod:`.amplitudes`): the diagonal of W is m_i Gamma_i with the model's total
-widths (every open channel, thresholds, K_QCD), the off-diagonal w = sqrt(m_Z m_Z') Gamma_ZZ' of
-:func:`.two_state.off_diagonal_width`, clipped to the Cauchy-Schwarz bound |w| <= sqrt(W_11 W_22) (W is positive
+widths (every open channel, thresholds, K_QCD), the off-diagonal w = Im Pi_ZZ'(s = m_Z^2) = m_Z^2 Gamma_ZZ'/sqrt(m_Z m_Z')
+from :func:`.two_state.off_diagonal_width` (which is quoted at the geometric-mean mass; Im Pi grows like s, and the
+line shape is measured at s ~ m_Z^2: for nearby states the two agree, for a far state the mean-mass value would
+overstate the mixing by m_Z'/m_Z), clipped to the Cauchy-Schwarz bound |w| <= sqrt(W_11 W_22) (W is positive
 semi-definite; the diagonal widths' quark-mass factors and alpha_s scale differ from those of the off-diagonal
 one by < 2e-3). The photon is kept as the pure 1/s pole: its absorptive mixing Im Pi_gamma,Z(') is an O(alpha)
 correction to the interference term, which this tree-level treatment neglects for the Z as well.
@@ -70,8 +72,8 @@ _ISR_PANELS = 48
 def width_matrix(model: ZPrime, *, off_diagonal: bool = True) -> np.ndarray:
     """(N, 2, 2) absorptive matrix W = Im Pi in GeV^2 in the (Z, Z') mass basis (NaN rows for masked points).
 
-    Diagonal m_i Gamma_i (the model's total widths); off-diagonal sqrt(m_Z m_Z') Gamma_ZZ' clipped to
-    |w| <= sqrt(W_ZZ W_Z'Z'), or 0 with ``off_diagonal=False`` (two independent Breit-Wigners).
+    Diagonal m_i Gamma_i (the model's total widths); off-diagonal Im Pi_ZZ'(m_Z^2) = m_Z^2 Gamma_ZZ'/sqrt(m_Z m_Z')
+    clipped to |w| <= sqrt(W_ZZ W_Z'Z'), or 0 with ``off_diagonal=False`` (two independent Breit-Wigners).
     """
     masses = model.masses_all
     valid = np.asarray(model.valid)
@@ -81,7 +83,9 @@ def width_matrix(model: ZPrime, *, off_diagonal: bool = True) -> np.ndarray:
     out[:, 0, 0], out[:, 1, 1] = w11, w22
     if off_diagonal:
         with np.errstate(invalid="ignore"):
-            w = np.sqrt(masses[:, 1] * masses[:, 2]) * off_diagonal_width(model)
+            # Im Pi_ZZ'(s) = s Gamma_ZZ'/sqrt(m_Z m_Z') for massless fermions, taken at s = m_Z^2 where the line shape is
+            # measured (at the geometric-mean mass it would overstate the mixing of a far state by m_Z'/m_Z)
+            w = masses[:, 1] ** 2 / np.sqrt(masses[:, 1] * masses[:, 2]) * off_diagonal_width(model)
             bound = np.sqrt(np.clip(w11 * w22, 0.0, None))
             w = np.clip(w, -bound, bound)
         out[:, 0, 1] = out[:, 1, 0] = w
@@ -93,8 +97,8 @@ def propagator_poles(model: ZPrime, *, off_diagonal: bool = True) -> tuple[np.nd
     """Poles lambda_k (N, 2) in GeV^2 and residues R_k (N, 2, 2, 2) [k, a, b] with D(s) = sum_k R_k / (s - lambda_k).
 
     Closed form for the 2x2 complex symmetric M^2 - i W (a, b its diagonal, c = -i w): with h = (a - b)/2 and
-    r = sqrt(h^2 + c^2) on the branch Re(conj(h) r) >= 0, lambda_1 = (a + b)/2 + r (-> a as w -> 0),
-    lambda_2 = (a + b)/2 - r, delta = c^2/(r + h) = lambda_1 - a (no cancellation),
+    r = sqrt(h^2 + c^2) on the branch Re(conj(h) r) >= 0, delta = c^2/(r + h) = r - h, lambda_1 = (a + b)/2 + r = a + delta
+    (-> a as w -> 0), lambda_2 = (a + b)/2 - r = b - delta (both written without cancellation),
     R_1 = [[h + r, c], [c, delta]]/(2 r), R_2 = [[delta, -c], [-c, h + r]]/(2 r).
     """
     masses = model.masses_all
@@ -107,7 +111,7 @@ def propagator_poles(model: ZPrime, *, off_diagonal: bool = True) -> tuple[np.nd
     r = np.where(np.real(np.conj(h) * r) >= 0.0, r, -r)
     with np.errstate(divide="ignore", invalid="ignore"):  # masked points only (NaN rows)
         delta = c * c / (r + h)
-        lam = np.stack([0.5 * (a + b) + r, 0.5 * (a + b) - r], axis=1)
+        lam = np.stack([a + delta, b - delta], axis=1)  # = (a + b)/2 +- r without cancellation for far-apart states
         res = np.empty((masses.shape[0], 2, 2, 2), dtype=complex)
         res[:, 0, 0, 0], res[:, 0, 0, 1], res[:, 0, 1, 0], res[:, 0, 1, 1] = h + r, c, c, delta
         res[:, 1, 0, 0], res[:, 1, 0, 1], res[:, 1, 1, 0], res[:, 1, 1, 1] = delta, -c, -c, h + r
@@ -323,7 +327,11 @@ def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter:
     def nonres(fs, peak):
         return two_state_sigma(sm_model, energies, fs, spread)[0] - _bw(s, m_s, g_s, peak)
 
-    y = two_state_sigma(model, energies, "had", spread) - nonres("had", peak_had_s)[None, :]
+    sig_had = two_state_sigma(model, energies, "had", spread)
+    y = sig_had - nonres("had", peak_had_s)[None, :]
+    sig_had_sm = two_state_sigma(sm_model, energies, "had", spread)[0]
+    # a line shape equal to the SM's to rounding (a decoupled Z', g -> 0): the single-eigenstate values, exactly
+    trivial = np.all(np.abs(sig_had - sig_had_sm[None, :]) <= 1e-13 * sig_had_sm[None, :], axis=1)
     # Newton on ln BW(E_j; M, Gamma, sigma0) = ln y_j in p = (M, Gamma, ln sigma0)
     p = np.tile([m_s, g_s, math.log(peak_had_s)], (n, 1))
     ok = np.all(np.isfinite(y) & (y > 0), axis=1)
@@ -355,7 +363,9 @@ def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter:
     for lep, fs in _LEPTON_STATES.items():
         peak_l_s = 12.0 * math.pi * float(np.atleast_1d(sm_model.partial_width("Z", "e"))[0]) * float(np.atleast_1d(sm_model.partial_width("Z", lep))[0]) / (m_s**2 * g_s**2) * HBARC2_GEV2_PB
         sig_sm = two_state_sigma(sm_model, energies, fs, spread)[0]
-        y_l = two_state_sigma(model, energies, fs, spread) - (sig_sm - _bw(s, m_s, g_s, peak_l_s))[None, :]
+        sig_l = two_state_sigma(model, energies, fs, spread)
+        trivial = trivial & np.all(np.abs(sig_l - sig_sm[None, :]) <= 1e-13 * sig_sm[None, :], axis=1)
+        y_l = sig_l - (sig_sm - _bw(s, m_s, g_s, peak_l_s))[None, :]
         wgt = 1.0 / sig_sm[None, :]
         peak_l = np.sum(wgt * y_l * shape, axis=1) / np.sum(wgt * shape**2, axis=1)
         out[f"R_{lep}"] = peak_had / peak_l
@@ -368,5 +378,6 @@ def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter:
         # (linear in the MeV-scale offsets, slope of the SM)
         out[f"AFB0_{lep}"] = float(zpole.afb0(sm_model, lep)[0]) + afb_m - afb_s[1] + slope * (mass - m_s)
         single[f"AFB0_{lep}"] = zpole.afb0(model, lep)
-    return {k: np.where(converged, out[k], single[k]) for k in LINESHAPE_OBSERVABLES}
+    use = converged & ~trivial
+    return {k: np.where(use, out[k], single[k]) for k in LINESHAPE_OBSERVABLES}
 

@@ -3,7 +3,7 @@ beam spread).
 
 What is computed (written to ``validation/output/lineshape_near_mz/``, figure ``validation/figures/lineshape_near_mz.png``):
 1. 75-107 GeV, narrow and wide, CLs observed: the current treatment (line-shape pseudo-observables from the two-state
-   line shape within 15 GeV of m_Z0, overlap check with the line shape + off-pole fallback) beside the previous one
+   line shape, overlap check with the line shape + off-pole fallback) beside the previous one
    (single-eigenstate pseudo-observables, overlap check with the off-pole fallback: ``lineshape_window=0``), the
    oldest one (single-eigenstate everywhere, ``pole_overlap_check=False``) and Hook et al.'s EW-fit curve (HSL
    digitisation, log-log interpolated; it has points only every ~2.6 GeV here).
@@ -96,7 +96,7 @@ def main() -> int:
               + [f"{w}_{k}" for w in WIDTHS for k in ("eps95_now", "status_now", "eps95_single_state", "status_single_state",
                                                       "eps95_pseudo_observables")], rows)
     md += ["### 1. 75-107 GeV: the Z line shape with both states", "",
-           f"CLs observed ε₉₅ (Hook's convention), m_Z0 = {mz0:.4f} GeV. *now*: within 15 GeV of m_Z0 the line-shape "
+           f"CLs observed ε₉₅ (Hook's convention), m_Z0 = {mz0:.4f} GeV. *now*: the line-shape "
            "pseudo-observables (m_Z, Γ_Z, σ⁰_had, R_ℓ, A_FB^0,ℓ) are predicted as what LEP's one-Breit–Wigner fit would "
            "report for the summed two-state line shape (γ + Z–Z′ propagator matrix with the off-diagonal width, beam spread, "
            "scan energies m_Z, m_Z ± 1.8 GeV; `observables/lineshape.py`); where the states overlap outright "
@@ -118,7 +118,7 @@ def main() -> int:
         ratio = now / single
         md.append(f"* {w}: now / single-state over ±5 GeV: min {np.nanmin(ratio[near]):.2f} (at {OFFSETS[near][np.nanargmin(ratio[near])]:+.2f} GeV), "
                   f"max {np.nanmax(ratio[near]):.2f} (at {OFFSETS[near][np.nanargmax(ratio[near])]:+.2f} GeV); now / Hook over ±5 GeV: "
-                  f"{np.nanmin((now / hook)[near]):.2f}–{np.nanmax((now / hook)[near]):.2f}; at the window edge (±14.5 vs ±15.5 GeV) "
+                  f"{np.nanmin((now / hook)[near]):.2f}–{np.nanmax((now / hook)[near]):.2f}; away from m_Z (−15.5, −14.5, +14.5, +15.5 GeV) "
                   f"now / single-state = {', '.join(f'{x:.3f}' for x in ratio[np.isin(np.abs(OFFSETS), (14.5, 15.5))])}.")
     md += ["", "Data: the per-energy LEP-I cross sections (ALEPH EPJC 14 (2000) 1, DELPHI EPJC 16 (2000) 371, L3 EPJC 16 "
            "(2000) 1, OPAL EPJC 19 (2001) 587) could not be sourced with our tools: HEPData records of OPAL and DELPHI "

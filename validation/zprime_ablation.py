@@ -34,6 +34,7 @@ import yaml
 
 from kinmix_stats import zprime_limits as zl
 from kinmix_stats.io.atomic import atomic_write_text
+from kinmix_stats.likelihood import zprime as lz
 from kinmix_stats.likelihood.cls import cls_qtilde
 from kinmix_stats.likelihood.gaussian import profile_fit_batch
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
@@ -79,15 +80,15 @@ M_RHO, DM2_RHO = 2.0e4, 3.0e4
 
 def rho_template(lik: PrecisionLikelihood) -> np.ndarray:
     """Residual response of ``lik``'s entries per unit Delta rho (see :data:`M_RHO`)."""
-    factory = zl._build_factory("rho", U1Charges(label="uncoupled"), 0.0, DM2_RHO, None)
-    delta, _ = zl._with_factory(lik, factory).delta_th(np.array([M_RHO]), 1.0)
+    factory = zl.ZPrimeFactory("rho", U1Charges(label="uncoupled"), 0.0, DM2_RHO, None)
+    delta, _ = zl.with_factory(lik, factory).delta_th(np.array([M_RHO]), 1.0)
     return delta[0] / (DM2_RHO**2 / M_RHO**2 / lik.sm.mz0**2)
 
 
 def check_rho_template() -> None:
     """The template is the tree-level rho direction: m_Z and Gamma_Z move by -Delta rho / 2, m_W and the Z-pole
     asymmetries not at all (raises otherwise, so a changed model cannot silently change the ablation's meaning)."""
-    lik = PrecisionLikelihood(datasets=list(zl._datasets("ew")), model_factory=zl.zprime_factory("chi"))
+    lik = PrecisionLikelihood(datasets=list(zl.zprime_datasets("ew")), model_factory=zl.zprime_factory("chi"))
     row = dict(zip(lik.names, rho_template(lik), strict=True))
     for key, want in (
         ("pdg2024_mz/mZ_PDG2024", -0.5),
@@ -126,7 +127,7 @@ def obs_exp(lik: PrecisionLikelihood, g_z: float, grid=zl.DEFAULT_MASS_GRID, fre
 
 def lep2(name: str, drop=(), extra=()) -> tuple[float, float]:
     """Zero-mixing LEP-II column (all data but the low-energy weak charges), datasets changed as given."""
-    ds = [d for d in zl._datasets("lep2") if d not in drop] + list(extra)
+    ds = [d for d in zl.zprime_datasets("lep2") if d not in drop] + list(extra)
     lik = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name))
     return obs_exp(lik, zl.nominal_gz(name))
 
@@ -137,8 +138,8 @@ def ew_fixed_mixing(name: str, scale: float) -> tuple[float, float]:
     the Higgs value for scale = 1 (up to its small dependence on the SM nuisance point)."""
     g = zl.nominal_gz(name)
     dm = scale * higgs_mass_mixing(g, zl.model_charges(name), tan_beta=1.0)
-    base = PrecisionLikelihood(datasets=list(zl._datasets("ew")), model_factory=zl.zprime_factory(name))
-    return obs_exp(zl._with_factory(base, zl._build_factory(name, zl.model_charges(name), 0.0, float(dm), None)), g)
+    base = PrecisionLikelihood(datasets=list(zl.zprime_datasets("ew")), model_factory=zl.zprime_factory(name))
+    return obs_exp(zl.with_factory(base, zl.ZPrimeFactory(name, zl.model_charges(name), 0.0, float(dm), None)), g)
 
 
 def ew(
@@ -146,15 +147,15 @@ def ew(
 ) -> tuple[float, float]:
     """rho0 = 1 electroweak column: weakest observed and weakest expected limit over the tan beta samples of
     ``zprime_limits.ew_limits_higgs`` (the SSM and ``mixing=False``: no Z-Z' mixing)."""
-    ds = [d for d in zl._datasets("ew") if d not in drop] + list(extra)
+    ds = [d for d in zl.zprime_datasets("ew") if d not in drop] + list(extra)
     base = PrecisionLikelihood(datasets=ds, model_factory=zl.zprime_factory(name), mw_choice=mw_choice)
     g = zl.nominal_gz(name)
     if name == "SSM" or not mixing:
         return obs_exp(base, g, free_rho=free_rho)
     z_u, z_d = higgs_doublet_charges(zl.model_charges(name))
-    s2s = [0.5] if math.isclose(z_u, z_d, abs_tol=1e-12) else zl._beta_samples(z_u, z_d, 21)
+    s2s = [0.5] if math.isclose(z_u, z_d, abs_tol=1e-12) else lz._beta_samples(z_u, z_d, 21)
     res = [
-        obs_exp(zl._with_factory(base, zl._build_factory(name, zl.model_charges(name), 0.0, 0.0, float(s))), g, free_rho=free_rho)
+        obs_exp(zl.with_factory(base, zl.ZPrimeFactory(name, zl.model_charges(name), 0.0, 0.0, float(s))), g, free_rho=free_rho)
         for s in s2s
     ]
     return weakest([r[0] for r in res]), weakest([r[1] for r in res])
@@ -169,8 +170,8 @@ def psi_cls_no_mixing_point(masses) -> np.ndarray:
     """CLs of psi at tan beta = 1 (z_eff = 0: no Z-Z' mixing), electroweak data, at the given masses."""
     z_u, z_d = higgs_doublet_charges(zl.model_charges("psi"))
     s2 = z_d / (z_d - z_u)
-    base = PrecisionLikelihood(datasets=list(zl._datasets("ew")), model_factory=zl.zprime_factory("psi"))
-    lik = zl._with_factory(base, zl._build_factory("psi", zl.model_charges("psi"), 0.0, 0.0, float(s2)))
+    base = PrecisionLikelihood(datasets=list(zl.zprime_datasets("ew")), model_factory=zl.zprime_factory("psi"))
+    lik = zl.with_factory(base, zl.ZPrimeFactory("psi", zl.model_charges("psi"), 0.0, 0.0, float(s2)))
     return zl.cls_scan(lik, np.asarray(masses, dtype=float), zl.nominal_gz("psi"))[0]
 
 

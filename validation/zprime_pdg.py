@@ -19,6 +19,7 @@ import numpy as np
 from kinmix_stats import zprime_limits as zl
 from kinmix_stats.inputs.sm import SMParameters
 from kinmix_stats.io.atomic import atomic_write_text
+from kinmix_stats.likelihood import zprime as lz
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
 from kinmix_stats.measurements import load_dataset
 from kinmix_stats.model.higgs_mixing import higgs_mass_mixing
@@ -122,10 +123,10 @@ def ew_weakest(name: str, drop, extra: tuple[str, ...] = ()) -> float:
     if name == "SSM":
         return zl.limits_from_scan(grid, *zl.cls_scan(base, grid, g))["cls"]
     z_u, z_d = higgs_doublet_charges(zl.model_charges(name))
-    s2s = [0.5] if math.isclose(z_u, z_d, abs_tol=1e-12) else zl._beta_samples(z_u, z_d, 21)
+    s2s = [0.5] if math.isclose(z_u, z_d, abs_tol=1e-12) else lz._beta_samples(z_u, z_d, 21)
     out = []
     for s2 in s2s:
-        lik = zl.with_factory(base, zl._build_factory(name, zl.model_charges(name), 0.0, 0.0, float(s2)))
+        lik = zl.with_factory(base, zl.ZPrimeFactory(name, zl.model_charges(name), 0.0, 0.0, float(s2)))
         out.append(zl.limits_from_scan(grid, *zl.cls_scan(lik, grid, g))["cls"])
     return float("nan") if any(math.isnan(x) for x in out) else min(out)
 

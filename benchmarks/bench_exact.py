@@ -70,6 +70,7 @@ def main() -> int:
 
     say(f"kinmix_stats {km.__version__}, iminuit {iminuit.__version__}, python {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
+    loads = [os.getloadavg()[0]]
     kinmix = str(Path(sys.executable).with_name("kinmix"))
     times = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,6 +80,7 @@ def main() -> int:
             times[method] = run(cmd)
             say(f"kinmix scan --method {method} --workers {args.workers} (default grid, narrow,wide, plots + export): "
                 f"{times[method]:.0f} s wall; load average after: {os.getloadavg()[0]:.1f}")
+            loads.append(os.getloadavg()[0])
         curves = {m: {w: read_csv(Path(tmp) / m / f"limits_{w}.csv") for w in ("narrow", "wide")} for m in times}
     like = default_likelihood()
     energies = sorted({float(k["sqrt_s"]) for _, k in like.entries if "sqrt_s" in k})
@@ -117,7 +119,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     atomic_write_text(OUT / "bench_exact.txt", "\n".join(lines) + "\n")
     line = (f"Default grid ({n_points // 2} masses) × narrow, wide with `kinmix scan --method exact --workers {args.workers}`: "
-            f"{times['exact'] / 60:.0f} min wall on this shared 2-core machine (`--method cls`: {times['cls']:.0f} s in the same run); "
+            f"{times['exact'] / 60:.0f} min wall on a 2-core machine at 1-min load average {min(loads):.1f}–{max(loads):.1f} "
+            f"(`--method cls`: {times['cls']:.0f} s in the same run); "
             f"largest |exact/fast − 1| {100 * worst:.2f} %, {100 * worst_away:.2f} % away from measured √s and the Z0 window "
             f"(`python benchmarks/bench_exact.py`, points listed in `benchmarks/output/bench_exact.txt`).")
     text = README.read_text(encoding="utf-8")

@@ -84,6 +84,10 @@ SCAN_CASES = [
     (["--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"], "cannot connect to the Dask scheduler"),
     (["--connect-timeout", "-3"], "--connect-timeout"),
     (["--chunk", "0"], "'--chunk': 0 is not in the range x>=1"),
+    (["--cl", "nan"], "'--cl': 'nan' is not a finite number"),  # NaN passes click's own FloatRange
+    (["--beam-spread-rel", "nan"], "'--beam-spread-rel': 'nan' is not a finite number"),
+    (["--scheduler", "localhost:8786"], "Invalid value for '--scheduler'"),
+    (["--model", "chi", "--delta-m2", "nan"], "'--delta-m2'"),
 ]
 
 

@@ -4,6 +4,7 @@ error names the option), the Z'-model and overlay option groups, and the output-
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ __all__ = [
     "MODEL",
     "NUMBERS",
     "SCAN_METHODS",
+    "SCHEDULER",
     "WIDTH",
     "WIDTHS",
     "Checked",
+    "FloatRange",
     "check_out_dir",
     "likelihood_from_options",
     "limit_options",
@@ -56,6 +59,16 @@ class Checked(click.ParamType):
             return self._convert(value)
         except ValueError as err:
             self.fail(str(err), param, ctx)
+
+
+class FloatRange(click.FloatRange):
+    """click's ``FloatRange`` that also refuses NaN and infinities (NaN compares False with both bounds)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def _width(text: str) -> str:
@@ -145,6 +158,19 @@ def _charges(text: str) -> str:
     return parse_custom_charges(CUSTOM_PREFIX + text)[0]
 
 
+def _finite(text: str) -> float:
+    from .._checks import check_finite
+
+    return check_finite("value", float(text))
+
+
+def _scheduler(text: str) -> str:
+    from ..scan.parallel import check_execution
+
+    check_execution(1, text)  # 'synchronous' or a Dask address protocol://host:port
+    return text.strip()
+
+
 def _kinetic_mixing(text: str) -> float:
     from ..model.spec import check_kinetic_mixing
 
@@ -172,6 +198,7 @@ def _encoding(text: str) -> str:
 
 WIDTH = Checked("width", _width)
 WIDTHS = Checked("widths", _widths)
+SCHEDULER = Checked("address", _scheduler)
 SCAN_METHODS = Checked("methods", lambda t: _methods(t, one_cls_engine=True))
 LIMIT_METHODS = Checked("methods", lambda t: _methods(t, one_cls_engine=False))
 MASSES = Checked("masses", _masses)
@@ -201,10 +228,10 @@ def limit_options(methods: Checked):
         click.option("--method", type=methods, default="cls,chi2", show_default=True,
                      help="Comma-separated: cls (fast closed form), exact (iminuit, exact non-linear likelihood), chi2, "
                           "pyhf (pyhf upper_limit with minuit on the exported workspace; seconds per mass)."),
-        click.option("--cl", "cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.95,
+        click.option("--cl", "cl", type=FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.95,
                      show_default=True,
                      help="Confidence level in (0, 1): CLs = 1 - CL; for chi2 the Delta chi^2 of that CL (1 dof, 3.84 at 0.95)."),
-        click.option("--beam-spread-rel", type=click.FloatRange(0.0, 0.1, min_open=True), default=None,
+        click.option("--beam-spread-rel", type=FloatRange(0.0, 0.1, min_open=True), default=None,
                      help="Assumed relative c.m. energy spread (default 1e-3)."),
         click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination."),
     ]
@@ -248,12 +275,12 @@ def model_options(fn):
         click.option("--charges", "charges", type=CHARGES, default=None, metavar="Q,U,D,L,E|FILE.yaml",
                      help="Instead of --model: any U(1)' by its charges of Q_L, u_R, d_R, L_L, e_R (numbers or fractions, "
                           "e.g. 1/3,1/3,1/3,-1,-1 = B-L), or a YAML file with keys q, u, d, l, e."),
-        click.option("--g-z", "g_z", type=click.FloatRange(0.0, 1.5, min_open=True, max_open=True), default=None,
+        click.option("--g-z", "g_z", type=FloatRange(0.0, 1.5, min_open=True, max_open=True), default=None,
                      help="With --model: the g_z whose exclusion is reported (default: the named model's nominal g_z; "
                           "family points have none, so nothing is tested without it)."),
         click.option("--epsilon", "mix_epsilon", type=Checked("float", _kinetic_mixing), default=None,
                      help="With --model: fixed kinetic mixing, Hook convention, in (-pi/2, pi/2) (default 0)."),
-        click.option("--delta-m2", "delta_m2", type=float, default=None,
+        click.option("--delta-m2", "delta_m2", type=Checked("float", _finite), default=None,
                      help="With --model: fixed Z-Z' mass mixing dM^2 in GeV^2 (default 0)."),
         click.option("--tan-beta", "tan_beta", type=Checked("float", _tan_beta), default=None,
                      help="With --model: Z-Z' mass mixing from the Higgs doublets at this tan(beta) > 0 (instead of --delta-m2)."),

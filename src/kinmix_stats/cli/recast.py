@@ -8,16 +8,16 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .options import NUMBERS, removed_if_failed
+from .options import NUMBERS, FloatRange, removed_if_failed
 
 __all__ = ["recast_cms", "zprime_limits"]
 
 
 @click.command("recast-cms")
 @click.option("--alpha-d", "alpha_d", type=NUMBERS, required=True, help="Comma-separated alpha_D values.")
-@click.option("--m-chi", type=click.FloatRange(0.0, min_open=True), default=None,
+@click.option("--m-chi", type=FloatRange(0.0, min_open=True), default=None,
               help="Dark-matter mass in GeV (default: the recast's default).")
-@click.option("--resolution", type=click.FloatRange(0.0, min_open=True), required=True, help="Relative dimuon mass resolution (e.g. 0.013).")
+@click.option("--resolution", type=FloatRange(0.0, min_open=True), required=True, help="Relative dimuon mass resolution (e.g. 0.013).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option("--cms-limit", "cms_limit", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Darkcast CMS_CMS2019kiy.lmt file (GPL; not shipped). Default: ../shared/data/limits.")

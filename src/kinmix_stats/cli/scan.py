@@ -15,6 +15,7 @@ from .options import (
     INSPIRE_ID,
     MASSES,
     SCAN_METHODS,
+    SCHEDULER,
     WIDTHS,
     Checked,
     check_out_dir,
@@ -56,7 +57,7 @@ def _connect_timeout(text: str) -> float:
 @click.option("--inspire-id", type=INSPIRE_ID, default=None, help="INSPIRE id (insNNNNNNN) for the patchset references.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="1: run in this process; N > 1: a local Dask cluster of N worker processes.")
-@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler (tcp://host:port) or 'synchronous'.")
+@click.option("--scheduler", type=SCHEDULER, default=None, help="Address of an existing Dask scheduler (tcp://host:port) or 'synchronous'.")
 @click.option("--connect-timeout", "timeout", type=Checked("seconds", _connect_timeout), default="10", show_default=True,
               help="Seconds to wait for --scheduler.")
 @click.option("--chunk", type=click.IntRange(min=1), default=100, show_default=True, help="Masses per task (and per checkpoint write).")

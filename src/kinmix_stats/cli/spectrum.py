@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .options import WIDTH
+from .options import WIDTH, FloatRange
 
 __all__ = ["spectrum"]
 
 
 @click.command()
 @click.option("--mass", type=float, required=True, help="Physical Z' mass in GeV.")
-@click.option("--epsilon", type=float, required=True, help="Kinetic mixing (Hook convention).")
+@click.option("--epsilon", type=FloatRange(), required=True, help="Kinetic mixing (Hook convention).")
 @click.option("--width", type=WIDTH, default="narrow", show_default=True, help="narrow | wide | dark width in GeV | dirac:ALPHA_D:M_CHI")
 def spectrum(mass: float, epsilon: float, width: str) -> None:
     """Print masses, couplings and widths of A, Z, Z' for one dark photon."""

@@ -12,7 +12,7 @@ Layout written by :func:`write_hepdata` for ``out_dir = results/hepdata``:
 One table per width. Independent variable M(Z') in GeV; dependent variables: the observed CLs limit,
 the median expected CLs limit with the ±1σ and ±2σ bands as asymmetric errors (``minus`` = edge −
 median, ``plus`` = edge − median; an edge is recovered as median + error, to floating-point rounding),
-the Δχ² = 3.84 cross-check and the per-point ``status`` text ("ok" or why a limit is missing or not
+the Δχ² cross-check (Δχ² = 3.84 at 95% CL) and the per-point ``status`` text ("ok" or why a limit is missing or not
 reliable). Values are unrounded (20 significant digits). Qualifiers and keywords per table: the
 reactions and observables of the precision inputs the curve was fitted to (from its
 ``metadata["datasets"]`` and ``mw_choice``; all catalogue datasets if none are recorded), CL, method,

@@ -62,6 +62,7 @@ PLACEHOLDER_INSPIRE_ID = "ins0000000"
 #: exported encodings (see :mod:`kinmix_stats.likelihood.whitened` and :mod:`kinmix_stats.likelihood.workspace`)
 ENCODINGS = ("whitened", "per_measurement")
 
+
 @pinned_blas  # the export's fits and rotations give the same bits whatever the caller's BLAS threads
 def export_workspaces(
     curves: LimitCurve | Sequence[LimitCurve],
@@ -71,27 +72,31 @@ def export_workspaces(
     inspire_id: str | None = None,
     encoding: str = "whitened",
 ) -> tuple[Path, Path]:
-    """Write ``bkgonly.json`` and ``patchset.json`` (one patch per valid (mass, width)) into ``out_dir``.
+    """Write ``bkgonly.json`` + ``patchset.json`` (+ ``whitening.json``) of ``curves`` into ``out_dir``, replacing
+    any earlier export there (also one of the other encoding) as one atomic group.
 
-    The background-only workspace (data, SM sample, alpha_em and sin2_theta_w) is shared by every
-    hypothesis; each patch adds the kinetic-mixing sample at the point's eps_ref with POI
-    mu = eps^2/eps_ref^2, so CLs(mu = 1) of a patch is the CLs of eps = eps_ref and
-    eps95 = eps_ref * sqrt(mu95). Patch values are (mass_GeV, dark_width_GeV of the Z' (0 narrow,
-    0.01 m wide), eps_ref). Exactly the points whose CLs limit is valid (status ok) are exported; the
-    others are listed in the patchset metadata ``skipped_hypotheses`` with the reason.
+    The background-only workspace (data, SM, alpha_em and sin2_theta_w) is shared by every hypothesis; each
+    patch adds the signal at the point's linearisation point c_ref with POI mu = (c/c_ref)^2 (c = eps, Hook's
+    convention, or g_z of a Z' model), so CLs(mu = 1) is the CLs of c_ref and c95 = c_ref sqrt(mu95). Patch
+    values: (mass_GeV, dark_width_GeV, eps_ref or g_z_ref). Points without a valid CLs limit are listed in the
+    patchset metadata ``skipped_hypotheses`` with the reason. Patches are streamed to disk.
 
-    ``encoding``: ``"whitened"`` (default; :mod:`kinmix_stats.likelihood.whitened`: one channel per
-    dataset, correlations rotated away, pyhf parameters mu, alpha_em, sin2_theta_w only; the rotation is
-    written to ``whitening.json``) or ``"per_measurement"`` (one channel per measurement, one pyhf
-    nuisance per correlated measurement, :mod:`kinmix_stats.likelihood.workspace`; slow to fit).
-    The patchset metadata ``encoding`` records the encoding, its count scale, the rotation's sha256 and
-    the measured largest |Delta(-2 ln L)| against the exact Gaussian likelihood.
+    Parameters
+    ----------
+    curves : a :class:`~kinmix_stats.results.LimitCurve` or a sequence of them (one model and coupling), from a
+        scan with a CLs method (its ``metadata`` holds the linearisation points).
+    out_dir : target directory (created if missing).
+    likelihood : default: the one the curves were scanned with, rebuilt by
+        :func:`~kinmix_stats.scan.metadata.likelihood_from_metadata` (refused if the catalogue changed).
+    inspire_id : ``insNNNNNNN`` for the patchset references (default: the schema's placeholder, said so in the metadata).
+    encoding : ``"whitened"`` (default, :mod:`kinmix_stats.likelihood.whitened`: one channel per dataset, pyhf
+        parameters mu, alpha_em, sin2_theta_w only, rotation in ``whitening.json``) or ``"per_measurement"``
+        (:mod:`kinmix_stats.likelihood.workspace`: one nuisance per correlated measurement; slow to fit). The
+        patchset metadata ``encoding`` records it and its largest |Delta(-2 ln L)| against the exact Gaussian.
 
-    Curves of a Z' model (``coupling="g_z"``, all of the same model) give patches of that model at
-    g_z_ref with POI mu = (g_z/g_z_ref)^2; patch values (mass_GeV, dark_width_GeV, g_z_ref), the patchset
-    metadata names the model and its mixing. ``likelihood`` defaults to the one the curves were made
-    with, rebuilt by :func:`~kinmix_stats.scan.metadata.likelihood_from_metadata` (datasets, W-mass choice, beam spread and, for a
-    model, ``metadata["model"]``). Patches are streamed to disk (memory does not grow with their number).
+    Returns
+    -------
+    ``(bkgonly_path, patchset_path)``.
     """
     from .._checks import check_inspire_id
     from ..likelihood.coupling import coupling_delta_th, likelihood_coupling

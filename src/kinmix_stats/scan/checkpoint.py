@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import __version__
 from ..io.atomic import atomic_write_text
+from ..likelihood.methods import CLS_METHODS
 from ..model.dark_sector import width_label
 from ..results import LIMIT_COLUMNS
 
@@ -70,7 +71,7 @@ FORMAT_VERSION = 2
 #: numeric fields of a point line besides ``mass_gev`` (the LimitCurve columns and the CLs eps_ref)
 POINT_COLUMNS = LIMIT_COLUMNS + ("eps_ref",)
 _STATUS_FIELDS = ("status", "status_cls", "status_chi2")
-_METHOD_COLUMNS = {"cls": LIMIT_COLUMNS[:6], "exact": LIMIT_COLUMNS[:6], "pyhf": LIMIT_COLUMNS[:6], "chi2": LIMIT_COLUMNS[6:]}
+_METHOD_COLUMNS = {**dict.fromkeys(CLS_METHODS, LIMIT_COLUMNS[:6]), "chi2": LIMIT_COLUMNS[6:]}
 
 
 # ----------------------------------------------------------------------------------------- signals

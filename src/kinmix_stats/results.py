@@ -432,6 +432,23 @@ class LimitResult:
     engine: dict[str, str] = field(default_factory=lambda: dict(CLOSED_FORM_ENGINE))
     diagnostics: Any = field(default=(), repr=False)  # tuple of per-mass dicts; one dict for a scalar result
 
+    @classmethod
+    def from_table(
+        cls, mass: Any, width: Any, method: str, limits: np.ndarray, mu: np.ndarray, ref: np.ndarray, *,
+        iterations: int, status: Sequence[str], dominant: tuple[Any, ...], likelihood: PrecisionLikelihood | None,
+        coupling: str, engine: dict[str, str] | None = None, diagnostics: Any = (),
+    ) -> LimitResult:
+        """A result of an engine from (M, 6) tables whose columns are the observed limit, then the expected ones
+        at -2, -1, 0, +1, +2 sigma: ``limits`` (on the coupling), ``mu`` (mu95 at the final reference coupling)
+        and ``ref`` (those reference couplings). ``engine`` defaults to :data:`CLOSED_FORM_ENGINE`."""
+        limits, mu = np.asarray(limits, dtype=float), np.asarray(mu, dtype=float)
+        return cls(
+            mass=mass, width=width, method=method, epsilon_observed=limits[:, 0], epsilon_expected=limits[:, 3],
+            expected_band=limits[:, 1:], mu_observed=mu[:, 0], mu_expected=mu[:, 1:], epsilon_ref=ref,
+            iterations=iterations, status=tuple(status), dominant=dominant, likelihood=likelihood, coupling=coupling,
+            engine=dict(CLOSED_FORM_ENGINE if engine is None else engine), diagnostics=diagnostics,
+        )
+
     # ------------------------------------------------------------ coupling-neutral names
     @property
     def limit_observed(self) -> Any:

@@ -123,7 +123,7 @@ def read_limits_csv(
     for lineno, row in enumerate(rows[1:], start=2):
         if len(row) != n_cells:
             raise ValueError(f"{p}: line {lineno}: expected {n_cells} cells, got {len(row)}: {row!r}")
-        for name, label, cell in zip(CURVE_COLUMNS, names, row):
+        for name, label, cell in zip(CURVE_COLUMNS, names, row, strict=False):  # row may end with the status cell
             try:
                 data[name].append(float("nan") if cell == "" else float(cell))
             except ValueError as err:

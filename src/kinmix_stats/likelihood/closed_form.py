@@ -179,21 +179,9 @@ def cls_limits(
         else:
             status.append(f"re-linearisation not converged to {rtol:g} after {max_iter} steps")
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(eps_final[:, 0]), eps_final[:, 0], eps_ref[:, 0]), width)
-    result = LimitResult(
-        mass=masses,
-        width=width,
-        method="cls",
-        epsilon_observed=eps_final[:, 0],
-        epsilon_expected=eps_final[:, 3],
-        expected_band=eps_final[:, 1:],
-        mu_observed=mu[:, 0],
-        mu_expected=mu[:, 1:],
-        epsilon_ref=eps_ref,
-        iterations=iterations,
-        status=tuple(status),
-        dominant=dominant_measurements(likelihood, delta_obs),
-        likelihood=likelihood,
-        coupling=coupling,
+    result = LimitResult.from_table(
+        masses, width, "cls", eps_final, mu, eps_ref, iterations=iterations, status=status,
+        dominant=dominant_measurements(likelihood, delta_obs), likelihood=likelihood, coupling=coupling,
     )
     if not pole_overlap_check:
         return result
@@ -270,22 +258,11 @@ def chi2_limits(
         else:
             status.append(f"no sensitivity below {sym}={cap_value:g}")
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(limits), limits, 0.0), width)
-    nan = np.full(m, np.nan)
-    result = LimitResult(
-        mass=masses,
-        width=width,
-        method="chi2",
-        epsilon_observed=limits,
-        epsilon_expected=nan,
-        expected_band=np.full((m, 5), np.nan),
-        mu_observed=nan,
-        mu_expected=np.full((m, 5), np.nan),
-        epsilon_ref=np.repeat(limits[:, None], 6, axis=1),
-        iterations=n_bisect,
-        status=tuple(status),
-        dominant=dominant_measurements(likelihood, delta_obs),
-        likelihood=likelihood,
-        coupling=coupling,
+    table = np.column_stack([limits, np.full((m, 5), np.nan)])  # chi2: an observed limit only
+    result = LimitResult.from_table(
+        masses, width, "chi2", table, np.full((m, 6), np.nan), np.repeat(limits[:, None], 6, axis=1),
+        iterations=n_bisect, status=status, dominant=dominant_measurements(likelihood, delta_obs),
+        likelihood=likelihood, coupling=coupling,
     )
     if not pole_overlap_check:
         return result

@@ -500,23 +500,10 @@ def exact_limits(
         mu = (limits / ref) ** 2
     finite_obs = np.isfinite(limits[:, 0])
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(finite_obs, limits[:, 0], np.where(np.isfinite(ref[:, 0]), ref[:, 0], 1e-3)), width)
-    result = LimitResult(
-        mass=masses,
-        width=width,
-        method="exact",
-        epsilon_observed=limits[:, 0],
-        epsilon_expected=limits[:, 3],
-        expected_band=limits[:, 1:],
-        mu_observed=mu[:, 0],
-        mu_expected=mu[:, 1:],
-        epsilon_ref=ref,
-        iterations=iterations,
-        status=tuple(status),
-        dominant=dominant_measurements(likelihood, delta_obs),
-        likelihood=likelihood,
-        coupling=coupling,
-        engine=engine_description(),
-        diagnostics=tuple(diagnostics),
+    result = LimitResult.from_table(
+        masses, width, "exact", limits, mu, ref, iterations=iterations, status=status,
+        dominant=dominant_measurements(likelihood, delta_obs), likelihood=likelihood, coupling=coupling,
+        engine=engine_description(), diagnostics=tuple(diagnostics),
     )
     # Where the Z' overlaps the Z at the limit the pole pseudo-observables cannot describe the data: such
     # points are recomputed from the off-pole data with a status naming the overlap, exactly as for "cls"

@@ -180,7 +180,7 @@ class LinearGaussianProblem:
         if len(sigmas) != k:
             raise ValueError(f"nuisance_sigmas must have {k} entries (one per nuisance), got {len(sigmas)}")
         clean_sigmas: list[float | None] = []
-        for name, sig in zip(nuis_names, sigmas):
+        for name, sig in zip(nuis_names, sigmas, strict=True):
             if sig is None:
                 clean_sigmas.append(None)
                 continue

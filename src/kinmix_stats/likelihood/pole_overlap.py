@@ -50,7 +50,7 @@ def pole_overlap_at(likelihood: PrecisionLikelihood, masses, couplings, width) -
         value = couplings[rows] if accepts_array_couplings(likelihood.model_factory) else float(couplings[rows[0]])
         model = likelihood.model_factory(masses[rows], value, width, likelihood.sm)
         res = pole_overlap(model, spread)
-        for field_out, field_in in zip(out, res):
+        for field_out, field_in in zip(out, res, strict=True):
             field_out[rows] = field_in
     return out
 

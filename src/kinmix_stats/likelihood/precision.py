@@ -180,7 +180,7 @@ class PrecisionLikelihood:
         # a zero spread would turn every narrow resonance at a measured energy into an arbitrarily strong limit
         self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1, low_inclusive=False)
         self.entries = []
-        for obs, m in zip(self.catalogue.observables, self.catalogue.measurements):
+        for obs, m in zip(self.catalogue.observables, self.catalogue.measurements, strict=True):
             kin = dict(m.kinematics)
             if obs in _SMEARED_OBSERVABLES:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])

@@ -146,20 +146,8 @@ def pyhf_limits(
         status.append(note)
     finite = np.where(np.isfinite(eps_obs), eps_obs, np.where(np.isfinite(refs[:, 0]), refs[:, 0], fast.epsilon_ref[:, 0]))
     delta_obs, _ = coupling_delta_th(likelihood, masses, np.where(np.isfinite(finite), finite, 1e-6), width)
-    return LimitResult(
-        mass=masses,
-        width=width,
-        method="pyhf",
-        epsilon_observed=eps_obs,
-        epsilon_expected=band[:, 2],
-        expected_band=band,
-        mu_observed=mu_obs,
-        mu_expected=mu_exp,
-        epsilon_ref=refs,
-        iterations=iterations,
-        status=tuple(status),
-        dominant=dominant_measurements(likelihood, delta_obs),
-        likelihood=likelihood,
-        coupling=coupling,
-        engine=engine_description(),
+    return LimitResult.from_table(
+        masses, width, "pyhf", np.column_stack([eps_obs, band]), np.column_stack([mu_obs, mu_exp]), refs,
+        iterations=iterations, status=status, dominant=dominant_measurements(likelihood, delta_obs),
+        likelihood=likelihood, coupling=coupling, engine=engine_description(),
     )

@@ -54,7 +54,7 @@ def experimental_residuals(catalogue: Catalogue, sm_tree_reference: np.ndarray) 
     reference = np.where(ratio, 1.0, np.where(self_ref, values, np.where(computed, sm_tree_reference, quoted)))
     kinds = tuple(
         "ratio_to_SM" if r else "measured" if s else "computed" if c else "quoted"
-        for r, s, c in zip(ratio, self_ref, computed)
+        for r, s, c in zip(ratio, self_ref, computed, strict=True)
     )
     observed = values / reference - 1.0
     cov = catalogue.covariance(norm_reference=reference) / np.outer(reference, reference)

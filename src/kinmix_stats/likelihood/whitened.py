@@ -140,7 +140,7 @@ class WhitenedEncoding:
         flat = arr.reshape(-1, arr.shape[-1])
         out = np.empty_like(flat)
         start = 0
-        for members, g in zip(self.channel_members, self.cholesky):
+        for members, g in zip(self.channel_members, self.cholesky, strict=True):
             stop = start + len(members)
             out[:, start:stop] = linalg.solve_triangular(g, flat[:, list(members)].T, lower=True).T
             start = stop
@@ -152,7 +152,7 @@ class WhitenedEncoding:
         flat = arr.reshape(-1, arr.shape[-1])
         out = np.empty_like(flat)
         start = 0
-        for members, g in zip(self.channel_members, self.cholesky):
+        for members, g in zip(self.channel_members, self.cholesky, strict=True):
             stop = start + len(members)
             out[:, list(members)] = (g @ flat[:, start:stop].T).T
             start = stop
@@ -265,7 +265,7 @@ def background_only(problem: LinearGaussianProblem, enc: WhitenedEncoding) -> di
     y = enc.whiten(problem.observed)
     t = enc.templates(problem)
     channels, observations = [], []
-    for cname, sl in zip(enc.channel_names, _channel_slices(enc)):
+    for cname, sl in zip(enc.channel_names, _channel_slices(enc), strict=True):
         nom = [k_count + v for v in _mirror(-a * y[sl])]
         mods: list[dict[str, Any]] = []
         free: list[dict[str, Any]] = []
@@ -275,8 +275,8 @@ def background_only(problem: LinearGaussianProblem, enc: WhitenedEncoding) -> di
                 continue
             if enc.constrained[kk]:
                 mods.append({"name": pname, "type": "histosys",
-                             "data": {"hi_data": [n + d for n, d in zip(nom, delta)],
-                                      "lo_data": [n - d for n, d in zip(nom, delta)]}})
+                             "data": {"hi_data": [n + d for n, d in zip(nom, delta, strict=True)],
+                                      "lo_data": [n - d for n, d in zip(nom, delta, strict=True)]}})
             else:
                 free.append({"name": f"nuis_{pname}", "data": delta,
                              "modifiers": [{"name": pname, "type": "normfactor", "data": None}]})
@@ -475,7 +475,7 @@ def rotation_document(problem: LinearGaussianProblem, enc: WhitenedEncoding) -> 
         "scale_per_unit_residual": enc.scale,
         "nuisances": [
             {"pyhf_parameter": p, "name": n, "unit": u, "constrained": c}
-            for p, n, u, c in zip(enc.nuisance_param_names, problem.nuisance_names, enc.units, enc.constrained)
+            for p, n, u, c in zip(enc.nuisance_param_names, problem.nuisance_names, enc.units, enc.constrained, strict=True)
         ],
         "channels": [
             {
@@ -483,7 +483,7 @@ def rotation_document(problem: LinearGaussianProblem, enc: WhitenedEncoding) -> 
                 "measurements": [problem.names[i] for i in members],
                 "cholesky_lower": [[float(x) for x in g[r, : r + 1]] for r in range(g.shape[0])],
             }
-            for cname, members, g in zip(enc.channel_names, enc.channel_members, enc.cholesky)
+            for cname, members, g in zip(enc.channel_names, enc.channel_members, enc.cholesky, strict=True)
         ],
     }
 

@@ -275,7 +275,7 @@ def build_background_only(
             if lij != 0.0:
                 mods.append(_histosys(cname, nom, sg * finite_float(a * lij)))
         free_samples = []
-        for kk, (pname, sig) in enumerate(zip(enc.nuisance_param_names, problem.nuisance_sigmas)):
+        for kk, (pname, sig) in enumerate(zip(enc.nuisance_param_names, problem.nuisance_sigmas, strict=True)):
             tki = problem.nuisance_templates[kk, i]
             if tki == 0.0:
                 continue
@@ -291,7 +291,7 @@ def build_background_only(
     parameters: list[dict[str, Any]] = [
         {"name": c, "bounds": [[-enc.corr_bound, enc.corr_bound]]} for c in enc.corr_names
     ]
-    for kk, (pname, sig) in enumerate(zip(enc.nuisance_param_names, problem.nuisance_sigmas)):
+    for kk, (pname, sig) in enumerate(zip(enc.nuisance_param_names, problem.nuisance_sigmas, strict=True)):
         if not np.any(problem.nuisance_templates[kk] != 0.0):
             continue
         if sig is None:
@@ -314,8 +314,8 @@ def _histosys(name: str, nom: list[float], delta: np.ndarray) -> dict[str, Any]:
     return {
         "name": name,
         "type": "histosys",
-        "data": {"hi_data": [n + float(d) for n, d in zip(nom, delta)],
-                 "lo_data": [n - float(d) for n, d in zip(nom, delta)]},
+        "data": {"hi_data": [n + float(d) for n, d in zip(nom, delta, strict=True)],
+                 "lo_data": [n - float(d) for n, d in zip(nom, delta, strict=True)]},
     }
 
 
@@ -450,7 +450,7 @@ def pyhf_parameters(
     else:
         al = np.asarray(alphas, dtype=float).reshape(len(encoding.corr_names))
     pars = np.array(model.config.suggested_init(), dtype=float)
-    values: dict[str, float] = dict(zip(encoding.corr_names, al))
+    values: dict[str, float] = dict(zip(encoding.corr_names, al, strict=True))
     for kk, pname in enumerate(encoding.nuisance_param_names):
         values[pname] = th[kk] / encoding.free_units[kk]
     if mu is not None:

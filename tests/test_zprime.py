@@ -162,6 +162,19 @@ def test_coupling_limits_consistent_with_mass_limit():
     assert g_lim[0] < g0 < g_lim[1]
 
 
+def test_coupling_limit_without_sensitivity_below_cap_is_nan_not_the_cap():
+    """psi at 4 TeV on the electroweak data: no g_z <= G_Z_CAP is excluded; the cap is not a limit."""
+    from kinmix_stats.likelihood.closed_form import cls_limits
+    from kinmix_stats.likelihood.coupling import G_Z_CAP
+
+    res = cls_limits(zl.zprime_likelihood("psi", "ew"), np.array([4000.0]), "narrow", eps_start=0.05)
+    assert res.limit_observed[0] == pytest.approx(G_Z_CAP, rel=1e-3)  # cls_limits returns the cap ...
+    assert "no sensitivity below" in res.status[0]  # ... with a status saying so
+    g = zl.coupling_limits("psi", [250.0, 4000.0], "ew")
+    assert np.isfinite(g[0]) and g[0] < G_Z_CAP
+    assert np.isnan(g[1])
+
+
 def test_csv_header_and_rows(tmp_path):
     path = zl.zprime_limits(tmp_path / "out", masses=COARSE)
     text = path.read_text()

@@ -20,6 +20,7 @@ from kinmix_stats import zprime_limits as zl
 from kinmix_stats.inputs.sm import SMParameters
 from kinmix_stats.io.atomic import atomic_write_text
 from kinmix_stats.likelihood import zprime as lz
+from kinmix_stats.likelihood.coupling import G_Z_CAP
 from kinmix_stats.likelihood.precision import PrecisionLikelihood
 from kinmix_stats.measurements import load_dataset
 from kinmix_stats.model.higgs_mixing import higgs_mass_mixing
@@ -58,6 +59,11 @@ def ratio(ours: float, pdg) -> str:
     if pdg is None or not np.isfinite(ours):
         return "—"
     return f"{ours / pdg:.2f}"
+
+
+def _g(x: float) -> str:
+    """A g_z limit, or "> cap" where no g_z up to the cap is excluded (coupling_limits gives NaN)."""
+    return f"{x:.3g}" if np.isfinite(x) else f"> {G_Z_CAP:g}"
 
 
 def fmt_tb(tb: float) -> str:
@@ -366,13 +372,14 @@ def main() -> int:
         "",
         "## 95% CL CLs upper limits on g_z at fixed M",
         "",
-        "mu = (g_z/g_ref)^2 with the signal at g_ref = 0.05, one re-linearisation at the first-pass limit. LEP-II (all data) / electroweak.",
+        "mu = (g_z/g_ref)^2 starting from g_ref = 0.05, re-linearised until the limit is stable (`cls_limits`, as the dark-photon scan). "
+        f"LEP-II (all data) / electroweak; \"> {G_Z_CAP:g}\": no g_z <= {G_Z_CAP:g} is excluded (the largest coupling we report).",
         "",
         "| model | nominal g_z | " + " | ".join(f"M = {m:.0f} GeV" for m in COUPLING_MASSES) + " |",
         "|---|---|" + "---|" * len(COUPLING_MASSES),
     ]
     for n in zl.MODELS:
-        cells = " | ".join(f"{a:.3g} / {b:.3g}" for a, b in zip(glim[n], glim_ew[n]))
+        cells = " | ".join(f"{_g(a)} / {_g(b)}" for a, b in zip(glim[n], glim_ew[n], strict=True))
         lines.append(f"| {n} | {zl.nominal_gz(n):.4f} | {cells} |")
     lines += [
         "",

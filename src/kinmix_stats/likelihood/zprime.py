@@ -43,6 +43,7 @@ from ..model.vector_boson import ZPrime
 from ..model.zprime import factory_charges, fixed_mixing, model_charges, nominal_gz, zprime_at
 from .closed_form import cls_limits
 from .cls import cls_qtilde
+from .coupling import G_Z_CAP
 from .gaussian import profile_fit_batch
 from .precision import PrecisionLikelihood
 
@@ -324,7 +325,16 @@ def ew_limits_higgs(name: str, masses: ArrayLike | None = None, n_beta: int = 21
 
 def coupling_limits(name: str, masses, which: str = "lep2", g_ref: float = 0.05, width="narrow") -> np.ndarray:
     """95% CL CLs upper limits on g_z at ``masses`` on the "lep2" or "ew" datasets: the observed limits of
-    :func:`~kinmix_stats.likelihood.closed_form.cls_limits` (mu = (g/g_ref)^2, re-linearised from ``g_ref``)."""
+    :func:`~kinmix_stats.likelihood.closed_form.cls_limits` (mu = (g/g_ref)^2, re-linearised from ``g_ref``).
+
+    NaN where no limit exists below :data:`~kinmix_stats.likelihood.coupling.G_Z_CAP` (the observed limit
+    reaches the cap) or the limit would lie on the edge of the Z0 window: ``cls_limits`` returns the cap or
+    the edge there with a status saying so, and this plain array cannot carry the status.
+    """
     lik = zprime_likelihood(name, which)
     masses = np.atleast_1d(np.asarray(masses, dtype=float))
-    return np.asarray(cls_limits(lik, masses, width, eps_start=g_ref).limit_observed, dtype=float)
+    res = cls_limits(lik, masses, width, eps_start=g_ref)
+    observed = np.atleast_1d(np.asarray(res.limit_observed, dtype=float))
+    status = np.atleast_1d(np.asarray(res.status, dtype=object))
+    at_edge = np.array([str(s).startswith("limit reaches the Z0 window edge") for s in status], dtype=bool)
+    return np.where((observed >= 0.999 * G_Z_CAP) | at_edge, np.nan, observed)

@@ -82,7 +82,7 @@ def test_export_refuses_a_curve_from_another_catalogue(cdf_dir, tmp_path):
     assert not (tmp_path / "ws").exists()
 
 
-def test_export_of_another_encoding_replaces_the_whole_set(cdf_dir, tmp_path):
+def test_export_of_another_encoding_replaces_the_whole_set(cdf_dir, cdf_like, tmp_path):
     """Issue #13: a per-measurement export over a whitened one left the stale whitening.json beside it.
 
     The export owns every workspace file: one of another encoding replaces the set, through the CLI (an output
@@ -90,7 +90,7 @@ def test_export_of_another_encoding_replaces_the_whole_set(cdf_dir, tmp_path):
     from kinmix_stats.io import outputset
 
     ws = tmp_path / "ws"
-    export_workspaces(read_limits_json(cdf_dir / "limits_wide.json"), ws)  # whitened, written by the API: no manifest
+    export_workspaces(read_limits_json(cdf_dir / "limits_wide.json"), ws, likelihood=cdf_like)  # whitened, API: no manifest
     assert (ws / "whitening.json").exists()
     res = CliRunner().invoke(cli, ["export", "--from", str(cdf_dir), "--out", str(ws), "--encoding", "per_measurement"])
     assert res.exit_code == 0, res.output
@@ -107,6 +107,6 @@ def test_export_of_another_encoding_replaces_the_whole_set(cdf_dir, tmp_path):
     # the API alone: per-measurement over whitened leaves exactly the two files of the new set
     api = tmp_path / "api"
     curve = read_limits_json(cdf_dir / "limits_wide.json")
-    export_workspaces(curve, api)
-    export_workspaces(curve, api, encoding="per_measurement")
+    export_workspaces(curve, api, likelihood=cdf_like)  # the scan's likelihood: no rebuild from the metadata
+    export_workspaces(curve, api, likelihood=cdf_like, encoding="per_measurement")
     assert sorted(p.name for p in api.iterdir()) == ["bkgonly.json", "patchset.json"]

@@ -82,7 +82,7 @@ def width_matrix(model: ZPrime, *, off_diagonal: bool = True) -> np.ndarray:
     out = np.zeros((masses.shape[0], 2, 2))
     out[:, 0, 0], out[:, 1, 1] = w11, w22
     if off_diagonal:
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # masked rows (a zero mass) become NaN below
             # Im Pi_ZZ'(s) = s Gamma_ZZ'/sqrt(m_Z m_Z') for massless fermions, taken at s = m_Z^2 where the line shape is
             # measured (at the geometric-mean mass it would overstate the mixing of a far state by m_Z'/m_Z)
             w = masses[:, 1] ** 2 / np.sqrt(masses[:, 1] * masses[:, 2]) * off_diagonal_width(model)

@@ -230,19 +230,7 @@ class PrecisionLikelihood:
         """
         if self.lineshape_window <= 0:
             return self.off_pole()
-        cached = self.__dict__.get("_overlap_fallback")
-        if cached is not None:
-            return cached
-        drop = self.single_state_observables
-        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in drop for m in ds.measurements)]
-        if not keep:
-            raise ValueError(f"no dataset without single-eigenstate pole observables among {list(self.datasets)}")
-        like = PrecisionLikelihood(
-            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
-            energy_ranges=self.energy_ranges, isr=self.isr, lineshape_window=self.lineshape_window,
-        )
-        self.__dict__["_overlap_fallback"] = like
-        return like
+        return self._without(self.single_state_observables, "_overlap_fallback", "single-eigenstate pole observables")
 
     def off_pole(self) -> PrecisionLikelihood:
         """The same likelihood without the datasets that hold Z-pole pseudo-observables (built once).
@@ -251,17 +239,22 @@ class PrecisionLikelihood:
         pseudo-observables cannot describe the summed line shape there, the off-pole data (m_W, LEP-II,
         Bhabha, R ratio) can. Raises if nothing is left.
         """
-        cached = self.__dict__.get("_off_pole")
+        return self._without(POLE_OBSERVABLES, "_off_pole", "Z-pole pseudo-observables")
+
+    def _without(self, observables, cache_key: str, what: str) -> PrecisionLikelihood:
+        """This likelihood (same options) without every dataset that holds one of ``observables``; built once and
+        cached under ``cache_key``. Raises naming ``what`` if no dataset is left."""
+        cached = self.__dict__.get(cache_key)
         if cached is not None:
             return cached
-        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in POLE_OBSERVABLES for m in ds.measurements)]
+        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in observables for m in ds.measurements)]
         if not keep:
-            raise ValueError(f"no dataset without Z-pole pseudo-observables among {list(self.datasets)}")
+            raise ValueError(f"no dataset without {what} among {list(self.datasets)}")
         like = PrecisionLikelihood(
             keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
             energy_ranges=self.energy_ranges, isr=self.isr, lineshape_window=self.lineshape_window,
         )
-        self.__dict__["_off_pole"] = like
+        self.__dict__[cache_key] = like
         return like
 
     # ----------------------------------------------------------------- SM reference and templates

@@ -36,3 +36,16 @@ def test_headline_limits_match_the_committed_values(width):
     # the pinned numbers are physical limits, not placeholders: 1e-4 < eps < 1 everywhere
     obs, exp = np.array(want["eps95_obs"]), np.array(want["eps95_exp"])
     assert np.all((obs > 1e-4) & (obs < 1.0) & (exp > 1e-4) & (exp < 1.0))
+
+
+@pytest.mark.parametrize("width", ["wide", "narrow"])
+def test_readme_hook_table_states_what_the_code_gives(width):
+    """The README's "ours vs Hook et al." table (typed numbers) equals km.upper_limit to its printed digits."""
+    lines = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| m_Z′ [GeV] |"))
+    masses = np.array([float(c) for c in header.strip("|").split("|")[1:]])
+    row = next(line for line in lines if line.startswith(f"| ours, {width} |"))
+    printed = [c.strip() for c in row.strip("|").split("|")[1:]]
+    limits = km.upper_limit(masses, width, likelihood=default_likelihood()).limit_observed
+    expected = [f"{x:.4f}" if x < 0.1 else f"{x:.3g}" for x in limits]
+    assert printed == expected, "README table stale: regenerate the 'ours' rows from km.upper_limit"

@@ -404,3 +404,27 @@ def test_help_documents_models_and_the_default_grid(runner):
     assert res.exit_code == 0 and "--model" in text and "10 GeV-5 TeV" in text and "gz95_obs" in text
     res = runner.invoke(cli, ["limit", "--help"])
     assert "--tan-beta" in res.output and "--delta-m2" in res.output and "--g-z" in res.output
+
+
+@pytest.mark.parametrize(
+    "mixing, needle",
+    [
+        ({"epsilon": 2.0}, "(-pi/2, pi/2), got 2.0"),
+        ({"epsilon": float("nan")}, "epsilon (kinetic mixing) must be finite"),
+        ({"delta_m2": float("inf")}, "delta_m2 (GeV^2) must be finite"),
+        ({"tan_beta": 0.0}, "tan_beta must be > 0 (accepted range (0, inf)), got 0.0"),
+        ({"tan_beta": 2.0, "delta_m2": 100.0}, "either tan_beta (Higgs-sector mass mixing) or a fixed delta_m2, not both"),
+    ],
+)
+def test_model_spec_and_zprime_factory_refuse_mixing_alike(mixing, needle):
+    """ModelSpec, zprime_factory and lhc_coefficients check the mixing inputs in one place: the same message."""
+    from kinmix_stats.likelihood.zprime import zprime_factory
+    from kinmix_stats.model.zprime import lhc_coefficients
+
+    messages = []
+    for build in (lambda: ModelSpec("chi", **mixing), lambda: zprime_factory("chi", **mixing),
+                  lambda: lhc_coefficients("chi", 500.0, **mixing)):
+        with pytest.raises(ValueError) as err:
+            build()
+        messages.append(str(err.value))
+    assert needle in messages[0] and messages.count(messages[0]) == 3, messages

@@ -172,13 +172,13 @@ def _scheduler(text: str) -> str:
 
 
 def _kinetic_mixing(text: str) -> float:
-    from ..model.spec import check_kinetic_mixing
+    from ..model.zprime import check_kinetic_mixing
 
     return check_kinetic_mixing(float(text))
 
 
 def _tan_beta(text: str) -> float:
-    from ..model.spec import check_tan_beta
+    from ..model.zprime import check_tan_beta
 
     return check_tan_beta(float(text))
 

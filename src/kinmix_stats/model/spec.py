@@ -4,13 +4,12 @@ PDG Table 1 family point or user charges, with optional fixed kinetic or mass mi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._checks import check_finite
 from .charges import CUSTOM_PREFIX, FAMILIES, NAMED_MODELS, charge_family, parse_custom_charges, parse_family_point
 from .higgs_mixing import higgs_doublet_charges
+from .zprime import MODELS, check_kinetic_mixing, check_tan_beta, fixed_mixing, model_charges, nominal_gz
 
 if TYPE_CHECKING:
     from ..likelihood.precision import PrecisionLikelihood
@@ -32,7 +31,8 @@ class ModelSpec:
     ``epsilon`` (kinetic mixing, Hook convention), ``delta_m2`` (Z0-X mass mixing in GeV^2) and
     ``tan_beta`` (mass mixing from the Higgs doublets, growing with g_z; exclusive with ``delta_m2``)
     are fixed inputs of the hypothesis. Every value is validated here (``ValueError`` naming it and the
-    accepted choices or range), before any likelihood is built.
+    accepted choices or range; the mixing by :func:`~kinmix_stats.model.zprime.fixed_mixing`, the one check
+    of it), before any likelihood is built.
     """
 
     __slots__ = ("name", "family", "x", "epsilon", "delta_m2", "tan_beta")
@@ -44,8 +44,6 @@ class ModelSpec:
     tan_beta: float | None
 
     def __init__(self, name: str, *, epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> None:
-        from .zprime import MODELS
-
         accepted = (
             f"a named model ({', '.join(MODELS)}) or a PDG Table 1 family point FAMILY:x with FAMILY one of "
             f"{', '.join(FAMILIES)} and x a finite number (e.g. B-xL:3, 10+x5bar:-1), or charges:Q,U,D,L,E"
@@ -67,16 +65,8 @@ class ModelSpec:
             if canonical is None:
                 raise ValueError(f"unknown Z' model {text!r}; accepted: {accepted}")
             family, x = NAMED_MODELS.get(canonical, (None, None))
-        eps = check_kinetic_mixing(epsilon)
-        dm2 = check_finite("delta_m2 (GeV^2)", delta_m2)
-        if tan_beta is not None:
-            tb = check_tan_beta(tan_beta)
-            if dm2 != 0.0:
-                raise ValueError(
-                    f"give either delta_m2 (fixed mass mixing, got {dm2!r} GeV^2) or tan_beta (Higgs-sector mass mixing, "
-                    f"got {tb!r}), not both"
-                )
-            tan_beta = tb
+        eps, dm2, _ = fixed_mixing(epsilon, delta_m2, tan_beta)  # the one check of the mixing inputs
+        tan_beta = None if tan_beta is None else float(tan_beta)
         for slot, value in zip(self.__slots__, (canonical, family, x, eps + 0.0, dm2 + 0.0, tan_beta), strict=True):
             object.__setattr__(self, slot, value)
         if tan_beta is not None:
@@ -109,15 +99,11 @@ class ModelSpec:
         """g_z of a named model (:func:`kinmix_stats.model.zprime.nominal_gz`); None for a family point."""
         if not self.is_named:
             return None
-        from .zprime import nominal_gz
-
         return float(nominal_gz(self.name, sm))
 
     def charges(self, sm=None):
         """The U(1)' charges (SSM: the SM-Z couplings at ``sm``'s sin^2 theta_W)."""
         if self.is_named:
-            from .zprime import model_charges
-
             return model_charges(self.name, sm)
         if self.family == "charges":
             return parse_custom_charges(self.name)[1]
@@ -170,22 +156,6 @@ class ModelSpec:
             raise ValueError(f"not a Z' model description (no 'name'): {meta!r}")
         return cls(meta["name"], epsilon=meta.get("epsilon", 0.0), delta_m2=meta.get("delta_m2_gev2", 0.0),
                    tan_beta=meta.get("tan_beta"))
-
-
-def check_kinetic_mixing(epsilon: object) -> float:
-    """The fixed kinetic mixing of a Z' hypothesis (Hook convention): a finite number in (-pi/2, pi/2)."""
-    eps = check_finite("epsilon (kinetic mixing)", epsilon)
-    if not abs(eps) < 0.5 * math.pi:
-        raise ValueError(f"epsilon (kinetic mixing, Hook convention) must lie in (-pi/2, pi/2), got {eps!r}")
-    return eps
-
-
-def check_tan_beta(tan_beta: object) -> float:
-    """tan(beta) of the Higgs-sector mass mixing: a finite number > 0."""
-    tb = check_finite("tan_beta", tan_beta)
-    if not tb > 0:
-        raise ValueError(f"tan_beta must be > 0 (accepted range (0, inf)), got {tb!r}")
-    return tb
 
 
 def _model_spec(name, epsilon, delta_m2, tan_beta) -> ModelSpec:

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_choice, check_finite, check_finite_or_array, check_in_range
+from .._checks import check_choice, check_finite, check_finite_or_array
 from ..inputs.sm import SMParameters
 from .charges import U1Charges, charge_family, named_model, parse_family_point, sequential_charges
 from .higgs_mixing import higgs_doublet_charges, higgs_mass_mixing, higgs_x_mass2, sin2_beta_from_tan_beta
@@ -48,6 +48,8 @@ __all__ = [
     "nominal_gz",
     "model_charges",
     "factory_charges",
+    "check_kinetic_mixing",
+    "check_tan_beta",
     "fixed_mixing",
     "zprime_at",
     "lhc_coefficients",
@@ -123,23 +125,40 @@ def factory_charges(name: str, sm: SMParameters | None = None) -> U1Charges:
 
 
 # ------------------------------------------------------------------------------------ the Z' at g_z
+def check_kinetic_mixing(epsilon: object) -> float:
+    """The fixed kinetic mixing of a Z' hypothesis (Hook convention): a finite number in (-pi/2, pi/2)."""
+    eps = check_finite("epsilon (kinetic mixing)", epsilon)
+    if not abs(eps) < 0.5 * math.pi:
+        raise ValueError(f"epsilon (kinetic mixing, Hook convention) must lie in (-pi/2, pi/2), got {eps!r}")
+    return eps
+
+
+def check_tan_beta(tan_beta: object) -> float:
+    """tan(beta) of the Higgs-sector mass mixing: a finite number > 0."""
+    tb = check_finite("tan_beta", tan_beta)
+    if not tb > 0:
+        raise ValueError(f"tan_beta must be > 0 (accepted range (0, inf)), got {tb!r}")
+    return tb
+
+
 def fixed_mixing(epsilon: float = 0.0, delta_m2: float = 0.0, tan_beta: float | None = None) -> tuple[float, float, float | None]:
-    """Validated mixing inputs ``(epsilon, delta_m2, sin2_beta)`` of a Z' hypothesis.
+    """Validated mixing inputs ``(epsilon, delta_m2, sin2_beta)`` of a Z' hypothesis (the one check of them).
 
     ``epsilon``: kinetic mixing (Hook convention), |eps| < pi/2. ``delta_m2``: fixed Z0-X mass mixing in GeV^2.
     ``tan_beta``: instead of a fixed ``delta_m2``, the Higgs-sector mass mixing (returned as sin^2 beta);
     ``tan_beta`` and a non-zero ``delta_m2`` are mutually exclusive (``ValueError``).
     """
-    eps = check_in_range("epsilon", epsilon, -0.5 * math.pi, 0.5 * math.pi, low_inclusive=False, high_inclusive=False)
-    dm2 = check_finite("delta_m2", delta_m2)
+    eps = check_kinetic_mixing(epsilon)
+    dm2 = check_finite("delta_m2 (GeV^2)", delta_m2)
     if tan_beta is None:
         return eps, dm2, None
+    tb = check_tan_beta(tan_beta)
     if dm2 != 0.0:
         raise ValueError(
             f"give either tan_beta (Higgs-sector mass mixing) or a fixed delta_m2, not both "
-            f"(got tan_beta={tan_beta!r}, delta_m2={dm2!r})"
+            f"(got tan_beta={tb!r}, delta_m2={dm2!r})"
         )
-    return eps, dm2, float(sin2_beta_from_tan_beta(tan_beta))  # validates: finite, > 0
+    return eps, dm2, float(sin2_beta_from_tan_beta(tb))
 
 
 def zprime_at(

@@ -224,3 +224,27 @@ def test_likelihood_switches_only_the_line_shape_predictions_and_only_inside_the
     lineshape = np.array([o in LINESHAPE_OBSERVABLES for o in new.catalogue.observables])
     np.testing.assert_array_equal(a[1:3][:, ~lineshape], b[1:3][:, ~lineshape])  # A_l (SLD), m_W: single-state as before
     assert np.all(np.abs(a[1:3][:, lineshape] - b[1:3][:, lineshape]) > 0)
+
+
+def test_cached_sm_reference_is_the_uncached_one_for_each_sm_point_and_spread():
+    # the SM side of the emulated fit is cached per (SM parameters, relative spread): a warm cache holding several
+    # entries must give what a cold one gives for each, whatever the order of the calls
+    from kinmix_stats.inputs.sm import SMParameters
+    from kinmix_stats.observables import lineshape
+
+    sm0 = SMParameters()
+    sm1 = sm0.at_fixed_gf(sm0.alpha * (1.0 + 3e-3), sm0.sin2_theta_w - 2e-3)
+    masses, eps = np.array([60.0, 89.0, 92.5, 94.0, 300.0]), np.array([3e-3, 1e-3, 5e-4, 1e-3, 1e-12])
+    cases = [(sm0, 1e-3), (sm1, 1e-3), (sm0, 3e-3), (sm1, 3e-3)]
+    cold = []
+    for sm, rel in cases:
+        lineshape._sm_lineshape.cache_clear()
+        cold.append(effective_pole_observables(DarkPhoton(masses, eps, width="wide", sm=sm), rel))
+    lineshape._sm_lineshape.cache_clear()
+    for _ in range(2):
+        for (sm, rel), expected in zip(cases[::-1], cold[::-1], strict=True):
+            got = effective_pole_observables(DarkPhoton(masses, eps, width="wide", sm=sm), rel)
+            for name in LINESHAPE_OBSERVABLES:
+                np.testing.assert_array_equal(got[name], expected[name], err_msg=f"{name} {sm} {rel}")
+    # the four cases do differ (else the test could not see a wrong key)
+    assert all(not np.array_equal(cold[0]["mZ"], c["mZ"]) for c in cold[1:])

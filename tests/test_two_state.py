@@ -114,3 +114,32 @@ def test_lep1_spread_follows_the_likelihood_assumption(like):
 def test_zero_beam_spread_is_refused(bad):
     with pytest.raises(ValueError, match=r"beam_spread_rel must lie in \(0, 0\.1\], got "):
         PrecisionLikelihood(["w_mass"], beam_spread_rel=bad)
+
+
+def test_repeated_rows_of_delta_th_are_the_rows_computed_alone(like):
+    # delta_th computes a repeated (mass, coupling) row once and copies it back
+    masses = np.array([50.0, 91.6, 50.0, 200.0, 91.6, 50.0])
+    eps = np.array([1e-2, 2e-3, 1e-2, 1e-2, 3e-3, 2e-2])
+    delta, valid = like.delta_th(masses, eps, "wide")
+    for i in range(masses.size):
+        alone, v = like.delta_th(masses[i : i + 1], eps[i], "wide")
+        np.testing.assert_array_equal(delta[i], alone[0])
+        assert valid[i] == v[0]
+
+
+def test_restricted_likelihoods_are_those_built_from_the_dataset_names_and_follow_a_new_factory(like):
+    # built from the parent's (already validated) datasets: the same as loading them by name
+    fb = like.overlap_fallback()
+    ref = PrecisionLikelihood(list(fb.datasets))
+    assert fb.names == ref.names and fb.catalogue.catalogue_hash() == ref.catalogue.catalogue_hash()
+    np.testing.assert_array_equal(fb.residuals.covariance, ref.residuals.covariance)
+    np.testing.assert_array_equal(fb.templates, ref.templates)
+    # a shallow copy with another model factory (likelihood.zprime.with_factory) must not reuse the parent's
+    from kinmix_stats.likelihood.zprime import with_factory
+
+    def factory(masses, coupling, width, sm):
+        return like.model_factory(masses, coupling, width, sm)
+
+    other = with_factory(like, factory)
+    assert other.overlap_fallback().model_factory is factory and other.off_pole().model_factory is factory
+    assert like.overlap_fallback() is fb and fb.model_factory is like.model_factory

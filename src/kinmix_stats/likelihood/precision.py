@@ -174,9 +174,20 @@ class PrecisionLikelihood:
             raise TypeError(f"sm must be SMParameters or None, got {type(sm).__name__}")
         if not callable(model_factory):
             raise TypeError(f"model_factory must be callable (masses, coupling, width, sm) -> model, got {model_factory!r}")
+        self._build(
+            stack_datasets(load_catalogue(datasets, mw_choice=mw_choice)), mw_choice=mw_choice, sm=sm,
+            model_factory=model_factory, beam_spread_rel=beam_spread_rel, energy_ranges=energy_ranges, isr=isr,
+            lineshape_window=lineshape_window,
+        )
+
+    def _build(
+        self, catalogue: Catalogue, *, mw_choice: str | None, sm: SMParameters | None, model_factory: ModelFactory,
+        beam_spread_rel: float, energy_ranges: bool, isr: bool, lineshape_window: float,
+    ) -> None:
+        """Everything of the constructor after the catalogue is loaded (:meth:`_without` starts here with a subset)."""
         self.sm = SMParameters() if sm is None else sm
         self.mw_choice = mw_choice
-        self.catalogue: Catalogue = stack_datasets(load_catalogue(datasets, mw_choice=mw_choice))
+        self.catalogue = catalogue
         # a zero spread would turn every narrow resonance at a measured energy into an arbitrarily strong limit
         self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1, low_inclusive=False)
         self.entries = []
@@ -243,18 +254,25 @@ class PrecisionLikelihood:
 
     def _without(self, observables, cache_key: str, what: str) -> PrecisionLikelihood:
         """This likelihood (same options) without every dataset that holds one of ``observables``; built once and
-        cached under ``cache_key``. Raises naming ``what`` if no dataset is left."""
+        cached under ``cache_key``. Raises naming ``what`` if no dataset is left.
+
+        The kept datasets are this likelihood's own (loaded and validated once; :class:`~kinmix_stats.measurements.Dataset`
+        is immutable). The cache entry remembers the model factory it was built with: a shallow copy with another
+        factory (:func:`kinmix_stats.likelihood.zprime.with_factory`) builds its own.
+        """
         cached = self.__dict__.get(cache_key)
-        if cached is not None:
-            return cached
-        keep = [ds.name for ds in self.catalogue.datasets if not any(m.observable in observables for m in ds.measurements)]
+        if cached is not None and cached[0] is self.model_factory:
+            return cached[1]
+        keep = [ds for ds in self.catalogue.datasets if not any(m.observable in observables for m in ds.measurements)]
         if not keep:
             raise ValueError(f"no dataset without {what} among {list(self.datasets)}")
-        like = PrecisionLikelihood(
-            keep, mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory, beam_spread_rel=self.beam_spread_rel,
-            energy_ranges=self.energy_ranges, isr=self.isr, lineshape_window=self.lineshape_window,
+        like = PrecisionLikelihood.__new__(PrecisionLikelihood)
+        like._build(
+            stack_datasets(keep), mw_choice=self.mw_choice, sm=self.sm, model_factory=self.model_factory,
+            beam_spread_rel=self.beam_spread_rel, energy_ranges=self.energy_ranges, isr=self.isr,
+            lineshape_window=self.lineshape_window,
         )
-        self.__dict__[cache_key] = like
+        self.__dict__[cache_key] = (self.model_factory, like)
         return like
 
     # ----------------------------------------------------------------- SM reference and templates
@@ -312,11 +330,26 @@ class PrecisionLikelihood:
         masses = as_positive_array("masses", masses, unit="GeV")
         if np.ndim(epsilon) == 0:
             check_in_range("epsilon", epsilon, -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+            key = masses[:, None]
         else:
             values = np.asarray(epsilon, dtype=float)
             bad = ~(np.abs(values) < EPSILON_MAX)
             if np.any(bad):
                 check_in_range("epsilon", float(values[bad][0]), -EPSILON_MAX, EPSILON_MAX, low_inclusive=False, high_inclusive=False)
+            key = np.stack([masses, values], axis=1) if values.shape == masses.shape else None
+        if key is not None and masses.size > 1:
+            # a repeated (mass, coupling) row is computed once (every row is independent of the others): the CLs
+            # iteration starts the observed and five expected limits of a mass at the same linearisation point
+            uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+            if uniq.shape[0] < masses.size:
+                inverse = inverse.reshape(-1)
+                coupling = epsilon if np.ndim(epsilon) == 0 else uniq[:, 1]
+                delta, valid = self._delta_th(uniq[:, 0], coupling, width, theta_alpha, delta_s2)
+                return delta[inverse], valid[inverse]
+        return self._delta_th(masses, epsilon, width, theta_alpha, delta_s2)
+
+    def _delta_th(self, masses: np.ndarray, epsilon, width: DarkWidthSpec, theta_alpha: float, delta_s2: float):
+        """:meth:`delta_th` for checked arguments."""
         sm = self.sm if (theta_alpha == 0.0 and delta_s2 == 0.0) else self.sm_at(theta_alpha, delta_s2)
         model = self.model_factory(masses, epsilon, width, sm)
         valid = np.asarray(model.valid)
@@ -324,8 +357,12 @@ class PrecisionLikelihood:
         if self._lineshape_cols and self.lineshape_window > 0:  # the two-state line shape near m_Z (docstring)
             rows = np.flatnonzero(valid & (np.abs(masses - self.sm.mz0) < self.lineshape_window))
             if rows.size:
-                coupling = epsilon if np.ndim(epsilon) == 0 else np.asarray(epsilon, dtype=float)[rows]
-                eff = effective_pole_observables(self.model_factory(masses[rows], coupling, width, sm), self.beam_spread_rel)
+                if rows.size == masses.size:  # every row (the default window): the model above
+                    sub = model
+                else:
+                    coupling = epsilon if np.ndim(epsilon) == 0 else np.asarray(epsilon, dtype=float)[rows]
+                    sub = self.model_factory(masses[rows], coupling, width, sm)
+                eff = effective_pole_observables(sub, self.beam_spread_rel)
                 for i, obs in self._lineshape_cols:
                     pred[rows, i] = eff[obs]
         delta = pred / self._ref.sm_tree[None, :] - 1.0

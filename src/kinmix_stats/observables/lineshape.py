@@ -47,12 +47,16 @@ line-shape papers quote cross sections with ISR for their own acceptance, which 
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from ..inputs.fermions import FERMIONS, QUARKS
-from ..inputs.sm import HBARC2_GEV2_PB, PDG
+from ..inputs.sm import HBARC2_GEV2_PB, PDG, SMParameters
 from ..model.vector_boson import ZPrime
 from .amplitudes import chiral_couplings_all, gaussian_average_propagator
 from .ee_ffbar import FINAL_STATES, qcd_k_factor
@@ -148,8 +152,10 @@ def _pole_average(e, spread, lam):
     return gaussian_average_propagator(e, spread, mass, width)[0]
 
 
-def _helicity_sums(model, s, final_state, spread, off_diagonal, zprime):
-    """(same, opposite) = N_c K s'(|f_LL|^2 + |f_RR|^2), N_c K s'(|f_LR|^2 + |f_RL|^2) averaged over the spread, (N, K)."""
+def _helicity_sums(model, s, final_states, spread, off_diagonal, zprime):
+    """{f: (same, opposite)} for each final state f of ``final_states``, (N, K) each: same = N_c K s'(|f_LL|^2 + |f_RR|^2),
+    opposite = N_c K s'(|f_LR|^2 + |f_RL|^2) averaged over the spread. The poles and their spread averages are computed
+    once for all final states."""
     lam, res = propagator_poles(model, off_diagonal=off_diagonal)
     e = np.sqrt(s)[None, :]
     lam_b = lam[:, None, :]  # (N, 1, 2)
@@ -165,34 +171,37 @@ def _helicity_sums(model, s, final_state, spread, off_diagonal, zprime):
     pk, pl = p[..., :, None], np.conj(p[..., None, :])
     with np.errstate(invalid="ignore", divide="ignore"):
         spp = (lk * pk - ll * pl) / (lk - ll)  # (N, K, 2, 2)
-    fermions = (final_state,) if final_state in ("e", "mu", "tau") else QUARKS
     gl_e, gr_e = chiral_couplings_all(model, "e")
     sqrt_s = np.sqrt(s)
-    same = np.zeros((lam.shape[0], s.size))
-    opp = np.zeros((lam.shape[0], s.size))
     keep = np.array([1.0, 1.0 if zprime else 0.0])
-    for name in fermions:
-        open_ = (sqrt_s > 2.0 * FERMIONS[name].mass).astype(float)[None, :]
-        if not np.any(open_):
-            continue
-        gl_f, gr_f = chiral_couplings_all(model, name)
-        gi = {"L": gl_e, "R": gr_e}
-        gf = {"L": gl_f, "R": gr_f}
-        for key, i, j in _HELICITIES:
-            q = (gi[i][:, 0] * gf[j][:, 0])[:, None]  # photon
-            u, v = gi[i][:, 1:] * keep, gf[j][:, 1:] * keep  # (N, 2) Z, Z'
-            ck = np.einsum("na,nkab,nb->nk", u, res, v)[:, None, :]  # (N, 1, 2)
-            term = q**2 * inv_s + 2.0 * q * np.real(np.sum(ck * p, axis=-1))
-            term = term + np.real(np.einsum("nzk,nzl,nzkl->nz", ck, np.conj(ck), spp))
-            n_c = float(FERMIONS[name].n_colour)
-            if key in ("LL", "RR"):
-                same = same + n_c * open_ * term
-            else:
-                opp = opp + n_c * open_ * term
-    if final_state == "had":
-        k = qcd_k_factor(sqrt_s, model.sm.alpha_s_mz, model.sm.mz0)[None, :]
-        same, opp = same * k, opp * k
-    return same, opp
+    out = {}
+    for final_state in final_states:
+        fermions = (final_state,) if final_state in ("e", "mu", "tau") else QUARKS
+        same = np.zeros((lam.shape[0], s.size))
+        opp = np.zeros((lam.shape[0], s.size))
+        for name in fermions:
+            open_ = (sqrt_s > 2.0 * FERMIONS[name].mass).astype(float)[None, :]
+            if not np.any(open_):
+                continue
+            gl_f, gr_f = chiral_couplings_all(model, name)
+            gi = {"L": gl_e, "R": gr_e}
+            gf = {"L": gl_f, "R": gr_f}
+            for key, i, j in _HELICITIES:
+                q = (gi[i][:, 0] * gf[j][:, 0])[:, None]  # photon
+                u, v = gi[i][:, 1:] * keep, gf[j][:, 1:] * keep  # (N, 2) Z, Z'
+                ck = np.einsum("na,nkab,nb->nk", u, res, v)[:, None, :]  # (N, 1, 2)
+                term = q**2 * inv_s + 2.0 * q * np.real(np.sum(ck * p, axis=-1))
+                term = term + np.real(np.einsum("nzk,nzl,nzkl->nz", ck, np.conj(ck), spp))
+                n_c = float(FERMIONS[name].n_colour)
+                if key in ("LL", "RR"):
+                    same = same + n_c * open_ * term
+                else:
+                    opp = opp + n_c * open_ * term
+        if final_state == "had":
+            k = qcd_k_factor(sqrt_s, model.sm.alpha_s_mz, model.sm.mz0)[None, :]
+            same, opp = same * k, opp * k
+        out[final_state] = (same, opp)
+    return out
 
 
 def _isr_rule(s: np.ndarray, x_max: np.ndarray):
@@ -211,9 +220,12 @@ def _isr_rule(s: np.ndarray, x_max: np.ndarray):
     return x, u_max * wt[None, :] * f
 
 
-def _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zprime):
-    if final_state not in FINAL_STATES and final_state != "e_s":
-        raise ValueError(f"final_state must be one of {FINAL_STATES}, got {final_state!r}")
+def _sums(model, sqrt_s, final_states, beam_spread, isr_x_max, off_diagonal, zprime):
+    """{f: (same, opposite)} of :func:`_helicity_sums` for each f of ``final_states`` (checked; "e_s" = e+e- -> e+e-,
+    s channel only), with the beam spread and the optional ISR convolution."""
+    for final_state in final_states:
+        if final_state not in FINAL_STATES and final_state != "e_s":
+            raise ValueError(f"final_state must be one of {FINAL_STATES}, got {final_state!r}")
     sqrt_s = np.atleast_1d(np.asarray(sqrt_s, dtype=float))
     if np.any(~np.isfinite(sqrt_s) | (sqrt_s <= 0)):
         raise ValueError(f"sqrt_s must be finite and > 0 GeV (accepted range (0, inf)), got {sqrt_s!r}")
@@ -223,9 +235,10 @@ def _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zpri
         if np.any(~np.isfinite(spread) | (spread <= 0)):
             raise ValueError(f"beam_spread must be finite and > 0 GeV (or None for no spread), got {beam_spread!r}")
     s = sqrt_s**2
-    final_state = "e" if final_state == "e_s" else final_state  # e+e- -> e+e-, s-channel part only (internal)
+    internal = {fs: "e" if fs == "e_s" else fs for fs in final_states}  # e+e- -> e+e-, s-channel part only (internal)
     if isr_x_max is None:
-        return _helicity_sums(model, s, final_state, spread, off_diagonal, zprime)
+        sums = _helicity_sums(model, s, tuple(dict.fromkeys(internal.values())), spread, off_diagonal, zprime)
+        return {fs: sums[internal[fs]] for fs in final_states}
     x_max = np.broadcast_to(np.asarray(isr_x_max, dtype=float), s.shape)
     if np.any(~np.isfinite(x_max) | (x_max <= 0) | (x_max >= 1)):
         raise ValueError(f"isr_x_max must lie in (0, 1) (largest radiated fraction 1 - s''/s), got {isr_x_max!r}")
@@ -233,13 +246,25 @@ def _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zpri
     scale = np.sqrt(1.0 - x)
     s_red = (s[:, None] * (1.0 - x)).ravel()
     spread_red = None if spread is None else (spread[:, None] * scale).ravel()
-    same, opp = _helicity_sums(model, s_red, final_state, spread_red, off_diagonal, zprime)
-    shape = (same.shape[0],) + x.shape
-    # sigma(s'') is proportional to s''|f(s'')|^2, so the convolution is int H(x) [s''|f|^2](s (1 - x)) dx
-    factor = w[None]
-    same = np.sum(same.reshape(shape) * factor, axis=-1)
-    opp = np.sum(opp.reshape(shape) * factor, axis=-1)
-    return same, opp
+    sums = _helicity_sums(model, s_red, tuple(dict.fromkeys(internal.values())), spread_red, off_diagonal, zprime)
+    out = {}
+    for fs in final_states:
+        same, opp = sums[internal[fs]]
+        shape = (same.shape[0],) + x.shape
+        # sigma(s'') is proportional to s''|f(s'')|^2, so the convolution is int H(x) [s''|f|^2](s (1 - x)) dx
+        factor = w[None]
+        out[fs] = (np.sum(same.reshape(shape) * factor, axis=-1), np.sum(opp.reshape(shape) * factor, axis=-1))
+    return out
+
+
+def _sigma(same, opp):
+    """sigma in pb from the helicity sums."""
+    return (same + opp) / (48.0 * math.pi) * HBARC2_GEV2_PB
+
+
+def _afb(same, opp):
+    """A_FB from the helicity sums."""
+    return 0.75 * (same - opp) / (same + opp)
 
 
 def two_state_sigma(
@@ -259,8 +284,7 @@ def two_state_sigma(
     ``off_diagonal=False``: two independent Breit-Wigners (the single-state treatment); ``zprime=False``: drop the
     Z' from the amplitude (the single Z eigenstate that the pole pseudo-observables describe).
     """
-    same, opp = _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zprime)
-    return (same + opp) / (48.0 * math.pi) * HBARC2_GEV2_PB
+    return _sigma(*_sums(model, sqrt_s, (final_state,), beam_spread, isr_x_max, off_diagonal, zprime)[final_state])
 
 
 def two_state_afb(
@@ -274,8 +298,7 @@ def two_state_afb(
     zprime: bool = True,
 ) -> np.ndarray:
     """Forward-backward asymmetry of e+e- -> f fbar from the propagator matrix, shape (N, K) (see :func:`two_state_sigma`)."""
-    same, opp = _sums(model, sqrt_s, final_state, beam_spread, isr_x_max, off_diagonal, zprime)
-    return 0.75 * (same - opp) / (same + opp)
+    return _afb(*_sums(model, sqrt_s, (final_state,), beam_spread, isr_x_max, off_diagonal, zprime)[final_state])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -296,6 +319,73 @@ def _bw(s, mass, gamma, peak):
     return peak * gamma**2 * s / ((s - mass**2) ** 2 + mass**2 * gamma**2)
 
 
+@dataclass(frozen=True)
+class _SMLineShape:
+    """The SM side of the emulated fit of :func:`effective_pole_observables` (what LEP fixed to the SM, and the
+    starting point of the Newton solve): a function of the SM parameters and the relative beam spread only."""
+
+    mass: float  # m_Z (GeV)
+    gamma: float  # Gamma_Z (GeV)
+    peak_had: float  # sigma0_had (pb)
+    sigma: Mapping[str, np.ndarray]  # cross sections (pb) at the scan energies, "had" and the lepton final states
+    nonres: Mapping[str, np.ndarray]  # sigma - BW_SM at the scan energies: the gamma exchange and interference
+    afb_peak: Mapping[str, float]  # A_FB,l at the peak scan energy
+    afb_slope: Mapping[str, float]  # dA_FB,l/dsqrt(s) there
+    afb0: Mapping[str, float]  # A_FB^0,l
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
+@functools.lru_cache(maxsize=16)
+def _sm_lineshape(sm: SMParameters, beam_spread_rel: float) -> _SMLineShape:
+    """The SM reference of the emulated fit, computed once per (SM parameters, relative beam spread): it does not depend
+    on the hypothesis. The cache key is the *value* of both (``SMParameters`` is a frozen dataclass, hashed by its
+    fields), so a different SM point or spread is a different entry; the cached arrays are read-only."""
+    from ..model.vector_boson import DarkPhoton
+    from . import zpole
+
+    energies = np.array(SCAN_OFFSETS_GEV) + PDG.MZ.value
+    s = energies**2
+    sm_model = DarkPhoton(np.array([10.0]), 0.0, sm=sm)
+    m_s = float(np.atleast_1d(sm_model.mz)[0])
+    g_s = float(zpole.gamma_z(sm_model)[0])
+    peak_had = float(zpole.sigma_had0(sm_model)[0]) * 1e3  # nb -> pb
+    peaks = {"had": peak_had}
+    for lep, fs in _LEPTON_STATES.items():
+        peaks[fs] = (
+            12.0 * math.pi * float(np.atleast_1d(sm_model.partial_width("Z", "e"))[0])
+            * float(np.atleast_1d(sm_model.partial_width("Z", lep))[0]) / (m_s**2 * g_s**2) * HBARC2_GEV2_PB
+        )
+    sums = _sums(sm_model, energies, tuple(peaks), beam_spread_rel * energies, None, True, True)
+    sigma = {fs: _frozen(_sigma(*sums[fs])[0]) for fs in peaks}
+    nonres = {fs: _frozen(sigma[fs] - _bw(s, m_s, g_s, peaks[fs])) for fs in peaks}
+    # A_FB at the peak scan energy and its slope there (central difference)
+    i_peak = SCAN_OFFSETS_GEV.index(0.0)
+    e3 = energies[i_peak] + np.array([-_H_AFB, 0.0, _H_AFB])
+    sums3 = _sums(sm_model, e3, tuple(_LEPTON_STATES.values()), beam_spread_rel * e3, None, True, True)
+    afb_s = {fs: _afb(*sums3[fs])[0] for fs in _LEPTON_STATES.values()}
+    return _SMLineShape(
+        mass=m_s, gamma=g_s, peak_had=peak_had, sigma=MappingProxyType(sigma), nonres=MappingProxyType(nonres),
+        afb_peak=MappingProxyType({fs: float(a[1]) for fs, a in afb_s.items()}),
+        afb_slope=MappingProxyType({fs: float((a[2] - a[0]) / (2.0 * _H_AFB)) for fs, a in afb_s.items()}),
+        afb0=MappingProxyType({lep: float(zpole.afb0(sm_model, lep)[0]) for lep in _LEPTON_STATES}),
+    )
+
+
+def _single_state(model: ZPrime) -> dict[str, np.ndarray]:
+    """The line-shape pseudo-observables of the single Z eigenstate (:mod:`.zpole`)."""
+    from . import zpole
+
+    out = {"mZ": np.atleast_1d(model.mz).astype(float), "GammaZ": zpole.gamma_z(model), "sigma_had0": zpole.sigma_had0(model)}
+    for lep in _LEPTON_STATES:
+        out[f"R_{lep}"] = zpole.r_lepton(model, lep)
+        out[f"AFB0_{lep}"] = zpole.afb0(model, lep)
+    return out
+
+
 def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter: int = 8) -> dict[str, np.ndarray]:
     """Pseudo-observables that a one-Breit-Wigner fit to the model's summed two-state line shape would report, (N,) each.
 
@@ -310,30 +400,22 @@ def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter:
       moved to the fitted mass (A_FB^0 is the asymmetry at sqrt(s) = m_Z; the off-peak slope is the fixed interference).
     For eps -> 0 this returns the single-eigenstate values of :mod:`.zpole` exactly (the SM reference and its
     templates do not change). Rows where the Newton solve fails (a line shape no single Breit-Wigner describes,
-    far above any limit) get the single-eigenstate values, which are then far off too.
+    far above any limit) get the single-eigenstate values, which are then far off too. The SM side is computed once
+    per (SM parameters, ``beam_spread_rel``) (:func:`_sm_lineshape`).
     """
-    from ..model.vector_boson import DarkPhoton
-    from . import zpole
-
+    ref = _sm_lineshape(model.sm, float(beam_spread_rel))
     n = np.atleast_1d(model.mzp).size
     energies = np.array(SCAN_OFFSETS_GEV) + PDG.MZ.value
-    spread = beam_spread_rel * energies
     s = energies**2
-    sm_model = DarkPhoton(np.array([10.0]), 0.0, sm=model.sm)
-    m_s = float(np.atleast_1d(sm_model.mz)[0])
-    g_s = float(zpole.gamma_z(sm_model)[0])
-    peak_had_s = float(zpole.sigma_had0(sm_model)[0]) * 1e3  # nb -> pb
-
-    def nonres(fs, peak):
-        return two_state_sigma(sm_model, energies, fs, spread)[0] - _bw(s, m_s, g_s, peak)
-
-    sig_had = two_state_sigma(model, energies, "had", spread)
-    y = sig_had - nonres("had", peak_had_s)[None, :]
-    sig_had_sm = two_state_sigma(sm_model, energies, "had", spread)[0]
+    # one pass over the propagator for every final state; sigma and A_FB come from the same helicity sums
+    sums = _sums(model, energies, ("had", *_LEPTON_STATES.values()), beam_spread_rel * energies, None, True, True)
+    sig_had = _sigma(*sums["had"])
+    y = sig_had - ref.nonres["had"][None, :]
+    sig_had_sm = ref.sigma["had"]
     # a line shape equal to the SM's to rounding (a decoupled Z', g -> 0): the single-eigenstate values, exactly
     trivial = np.all(np.abs(sig_had - sig_had_sm[None, :]) <= 1e-13 * sig_had_sm[None, :], axis=1)
     # Newton on ln BW(E_j; M, Gamma, sigma0) = ln y_j in p = (M, Gamma, ln sigma0)
-    p = np.tile([m_s, g_s, math.log(peak_had_s)], (n, 1))
+    p = np.tile([ref.mass, ref.gamma, math.log(ref.peak_had)], (n, 1))
     ok = np.all(np.isfinite(y) & (y > 0), axis=1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ly = np.log(np.where(ok[:, None], y, 1.0))
@@ -350,34 +432,26 @@ def effective_pole_observables(model: ZPrime, beam_spread_rel: float, *, n_iter:
             step = np.linalg.solve(np.where(ok[:, None, None], jac, np.eye(3)), np.where(ok[:, None], f, 0.0)[..., None])[..., 0]
             p = np.where(ok[:, None], p - step, p)
         converged = ok & np.all(np.isfinite(p), axis=1) & (np.max(np.abs(step), axis=1) < 1e-9 * np.abs(p[:, 0]))
-    single = {
-        "mZ": np.atleast_1d(model.mz).astype(float),
-        "GammaZ": zpole.gamma_z(model),
-        "sigma_had0": zpole.sigma_had0(model),
-    }
     with np.errstate(over="ignore"):  # rows whose Newton solve diverged are replaced below
         mass, gamma, peak_had = p[:, 0], p[:, 1], np.exp(p[:, 2])
     out = {"mZ": mass, "GammaZ": gamma, "sigma_had0": peak_had * 1e-3}
     shape = _bw(s[None, :], mass[:, None], gamma[:, None], 1.0)
     i_peak = SCAN_OFFSETS_GEV.index(0.0)
     for lep, fs in _LEPTON_STATES.items():
-        peak_l_s = 12.0 * math.pi * float(np.atleast_1d(sm_model.partial_width("Z", "e"))[0]) * float(np.atleast_1d(sm_model.partial_width("Z", lep))[0]) / (m_s**2 * g_s**2) * HBARC2_GEV2_PB
-        sig_sm = two_state_sigma(sm_model, energies, fs, spread)[0]
-        sig_l = two_state_sigma(model, energies, fs, spread)
+        same, opp = sums[fs]
+        sig_l = _sigma(same, opp)
+        sig_sm = ref.sigma[fs]
         trivial = trivial & np.all(np.abs(sig_l - sig_sm[None, :]) <= 1e-13 * sig_sm[None, :], axis=1)
-        y_l = sig_l - (sig_sm - _bw(s, m_s, g_s, peak_l_s))[None, :]
+        y_l = sig_l - ref.nonres[fs][None, :]
         wgt = 1.0 / sig_sm[None, :]
         peak_l = np.sum(wgt * y_l * shape, axis=1) / np.sum(wgt * shape**2, axis=1)
         out[f"R_{lep}"] = peak_had / peak_l
-        single[f"R_{lep}"] = zpole.r_lepton(model, lep)
-        afb_m = two_state_afb(model, energies[i_peak : i_peak + 1], fs, spread[i_peak : i_peak + 1])[:, 0]
-        e3 = energies[i_peak] + np.array([-_H_AFB, 0.0, _H_AFB])
-        afb_s = two_state_afb(sm_model, e3, fs, beam_spread_rel * e3)[0]
-        slope = (afb_s[2] - afb_s[0]) / (2.0 * _H_AFB)
+        afb_m = _afb(same[:, i_peak], opp[:, i_peak])
         # A_FB^0 is the asymmetry at sqrt(s) = m_Z of the fit, not at the scan energy: move both to their own mass
         # (linear in the MeV-scale offsets, slope of the SM)
-        out[f"AFB0_{lep}"] = float(zpole.afb0(sm_model, lep)[0]) + afb_m - afb_s[1] + slope * (mass - m_s)
-        single[f"AFB0_{lep}"] = zpole.afb0(model, lep)
+        out[f"AFB0_{lep}"] = ref.afb0[lep] + afb_m - ref.afb_peak[fs] + ref.afb_slope[fs] * (mass - ref.mass)
     use = converged & ~trivial
+    if np.all(use):
+        return {k: out[k] for k in LINESHAPE_OBSERVABLES}
+    single = _single_state(model)
     return {k: np.where(use, out[k], single[k]) for k in LINESHAPE_OBSERVABLES}
-

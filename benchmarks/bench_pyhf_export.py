@@ -35,10 +35,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from readme_block import README, RunConditions, markdown_table, replace_block
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-START, END = "<!-- bench_pyhf_export:start -->", "<!-- bench_pyhf_export:end -->"
 _WRAP = (
     "import resource, subprocess, sys, time; t = time.perf_counter(); rc = subprocess.run(sys.argv[2:]).returncode; "
     "open(sys.argv[1], 'w').write(f'{rc} {time.perf_counter() - t} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')"
@@ -81,8 +80,7 @@ def main() -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     rows: list[tuple[str, str, str]] = []
     say = lambda s: print(s, flush=True)
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    load_start = os.getloadavg()[0]
+    conditions = RunConditions()
 
     # 1. make demo's scan, then the export step alone
     demo = work / "demo"
@@ -193,22 +191,13 @@ def main() -> None:
     rows.append(("baseline: old layout patch size × patch count (extrapolated)",
                  f"{old_patch_bytes * n_patches / 1e6:.0f} MB (whitened: {size_ps:.1f} MB, ×{old_patch_bytes * n_patches / 1e6 / size_ps:.1f})", ""))
 
-    table = ["| measurement | result | note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    text = "\n".join(table)
+    text = markdown_table(("measurement", "result", "note"), rows)
     print("\n" + text)
     (work / "bench_pyhf_export.md").write_text(text + "\n")
     if args.update_readme:
-        readme = ROOT / "README.md"
-        body = readme.read_text()
-        head, rest = body.split(START, 1)
-        _, tail = rest.split(END, 1)
-        load_end = os.getloadavg()[0]
-        note = (f"\nMeasured by `python benchmarks/bench_pyhf_export.py --update-readme` ({started} to "
-                f"{time.strftime('%H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, 1-min load average "
-                f"{load_start:.1f} at the start and {load_end:.1f} at the end; the load includes any other jobs on the "
-                "machine, so absolute times are upper bounds and the ratios within this one run are the meaningful part):\n\n")
-        readme.write_text(head + START + note + text + "\n" + END + tail)
-        print(f"updated {readme}")
+        note = conditions.note("python benchmarks/bench_pyhf_export.py --update-readme")
+        replace_block(README, "bench_pyhf_export", f"{note}\n\n{text}")
+        print(f"updated {README}")
 
 
 if __name__ == "__main__":

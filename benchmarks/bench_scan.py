@@ -1,6 +1,9 @@
 """Benchmark of the exclusion scan, measured in ONE run: wall time, peak memory and ratios.
 
-(a) full default scan (``km.default_mass_grid()``), narrow and wide, CLs only and CLs + chi2;
+(a) full default scan (``km.default_mass_grid()``), narrow and wide, CLs only and CLs + chi2; CLs only also with
+    the treatment before issue #14's two-state Z line shape, ``PrecisionLikelihood(lineshape_window=0, isr=False)``
+    (single-eigenstate line-shape pseudo-observables, no ISR), interleaved with ours in the same run, and the ratio
+    ours / pre-#14 (issue #14: "scan speed stays within 2x", target <= 2);
 (b) 200 log-spaced masses (1-1000 GeV) x 2 widths, CLs only (target < 60 s);
 (c) our batched CLs vs a naive loop of ``pyhf.infer.intervals.upper_limits.upper_limit`` (toms748,
     observed + 5 expected) over the same masses, each run on the background-only workspace patched
@@ -16,8 +19,10 @@ pyhf parameters) of the full likelihood per logpdf call and extrapolates a fit (
 Peak memory: ``resource.getrusage`` max RSS of the process after each section (monotonic), and the
 tracemalloc peak of a separate, untimed repeat of (b) (Python + numpy allocations).
 
-Run: ``python benchmarks/bench_scan.py [--naive 5] [--no-full]``; the summary is also written to
-``benchmarks/output/bench_scan.txt``.
+Run: ``python benchmarks/bench_scan.py [--naive 5] [--no-full] [--update-readme]``; the summary is also written to
+``benchmarks/output/bench_scan.txt``. ``--update-readme`` replaces the block between ``<!-- bench_scan:start -->`` and
+``<!-- bench_scan:end -->`` in README.md with this run's table, headed by the date, commit, cores and load average
+(``readme_block.py``, shared with ``bench_pyhf_export.py``). Run it on a quiet machine with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from readme_block import README, RunConditions, markdown_table, replace_block
 
 import kinmix_stats as km
 
@@ -105,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--naive", type=int, default=5, help="masses for the naive pyhf loop")
     ap.add_argument("--no-full", action="store_true", help="skip (a), the full default scan")
+    ap.add_argument("--update-readme", action="store_true", help="write this run's table into README.md (needs (a))")
     args = ap.parse_args(argv)
+    if args.update_readme and args.no_full:
+        ap.error("--update-readme needs the full default scan (a): drop --no-full")
+    conditions = RunConditions()
 
     import iminuit
     import pyhf
@@ -122,27 +132,50 @@ def main(argv: list[str] | None = None) -> int:
     like, t_like = timed(km.PrecisionLikelihood)
     say(f"likelihood build (all datasets, {len(like.names)} measurements): {t_like:.2f} s")
     summary: list[tuple[str, str, str, str]] = []
+    readme_rows: list[tuple[str, str]] = []
 
     # warm-up: imports, caches
     km.scan(np.array([10.0, 91.0]), "narrow", likelihood=like)
 
-    # (a) full default scan
+    # (a) full default scan; CLs only also with the pre-#14 treatment, interleaved (narrow: ours first, wide: baseline
+    # first) so that a drifting load affects both alike
     if not args.no_full:
         grid = km.default_mass_grid(likelihood=like)
-        say(f"(a) default grid: {grid.size} masses")
-        t_cls = {}
-        t_both = {}
+        base = km.PrecisionLikelihood(lineshape_window=0.0, isr=False)
+        km.scan(np.array([10.0, 91.0]), "narrow", likelihood=base)  # warm-up of the baseline's own caches
+        ours_desc = "two-state line shape" + (", ISR" if like.isr else "")
+        say(f"(a) default grid: {grid.size} masses; ours = default likelihood ({ours_desc}); "
+            "pre-#14 = PrecisionLikelihood(lineshape_window=0, isr=False)")
+        t_cls: dict[str, float] = {}
+        t_base: dict[str, float] = {}
+        t_both: dict[str, float] = {}
         for w in ("narrow", "wide"):
-            c, t_cls[w] = timed(km.scan, grid, w, method=("cls",), likelihood=like)
-            say(f"    {w:6s} CLs only   : {t_cls[w]:7.2f} s  ({t_cls[w] / grid.size * 1e3:.1f} ms/point), "
-                f"status ok {sum(s == 'ok' for s in c.status)}/{grid.size}")
+            order = (("ours", like), ("pre-#14", base)) if w == "narrow" else (("pre-#14", base), ("ours", like))
+            for label, lk in order:
+                c, dt = timed(km.scan, grid, w, method=("cls",), likelihood=lk)
+                (t_cls if label == "ours" else t_base)[w] = dt
+                say(f"    {w:6s} CLs only, {label:7s}: {dt:7.2f} s  ({dt / grid.size * 1e3:.1f} ms/point), "
+                    f"status ok {sum(s == 'ok' for s in c.status)}/{grid.size}")
+        for w in ("narrow", "wide"):
             c, t_both[w] = timed(km.scan, grid, w, method=("cls", "chi2"), likelihood=like)
-            say(f"    {w:6s} CLs + chi2 : {t_both[w]:7.2f} s  ({t_both[w] / grid.size * 1e3:.1f} ms/point)")
-        a_cls, a_both = sum(t_cls.values()), sum(t_both.values())
-        say(f"    both widths: CLs only {a_cls:.1f} s, CLs+chi2 {a_both:.1f} s (chi2 costs {a_both / a_cls:.2f}x CLs alone); "
-            f"max RSS {rss_mb():.0f} MB")
+            say(f"    {w:6s} CLs + chi2, ours: {t_both[w]:7.2f} s  ({t_both[w] / grid.size * 1e3:.1f} ms/point)")
+        a_cls, a_base, a_both = sum(t_cls.values()), sum(t_base.values()), sum(t_both.values())
+        ratio_14 = a_cls / a_base
+        say(f"    both widths: CLs only {a_cls:.1f} s (pre-#14 treatment {a_base:.1f} s: ratio ours / pre-#14 {ratio_14:.2f}, "
+            f"target <= 2: {'PASS' if ratio_14 <= 2 else 'FAIL'}), CLs+chi2 {a_both:.1f} s (chi2 costs {a_both / a_cls:.2f}x "
+            f"CLs alone); max RSS {rss_mb():.0f} MB")
         summary.append((f"(a) default grid {grid.size} x 2 widths, CLs", f"{a_cls:.1f} s", f"{a_cls / (2 * grid.size) * 1e3:.1f} ms/pt", f"{rss_mb():.0f} MB"))
+        summary.append(("(a) same, pre-#14 treatment, same run", f"{a_base:.1f} s", f"{a_base / (2 * grid.size) * 1e3:.1f} ms/pt",
+                        f"ratio ours / pre-#14 {ratio_14:.2f} (target <= 2)"))
         summary.append((f"(a) default grid {grid.size} x 2 widths, CLs+chi2", f"{a_both:.1f} s", f"{a_both / (2 * grid.size) * 1e3:.1f} ms/pt", f"{rss_mb():.0f} MB"))
+        readme_rows += [
+            (f"default grid ({grid.size} masses) × 2 widths, CLs only (observed + ±1σ/±2σ bands, re-linearised); "
+             f"default likelihood ({ours_desc})", f"{a_cls:.1f} s ({a_cls / (2 * grid.size) * 1e3:.1f} ms per point)"),
+            ("the same with the treatment before issue #14's line shape, interleaved in this run "
+             "(`PrecisionLikelihood(lineshape_window=0, isr=False)`)", f"{a_base:.1f} s"),
+            ("ratio ours / pre-#14 treatment (issue #14 target ≤ 2)", f"{ratio_14:.2f}"),
+            (f"default grid ({grid.size} masses) × 2 widths, CLs + χ²", f"{a_both:.0f} s (peak memory {rss_mb() / 1024:.2f} GB)"),
+        ]
 
     # (b) 200 x 2 CLs
     masses = np.geomspace(1.0, 1000.0, 200)
@@ -159,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"    tracemalloc peak of an untimed repeat: {peak / 1e6:.1f} MB")
     summary.append(("(b) 200 masses x 2 widths, CLs", f"{t_b:.1f} s", f"{t_b / 400 * 1e3:.1f} ms/pt",
                     f"{rss_mb():.0f} MB RSS, {peak / 1e6:.0f} MB traced"))
+    readme_rows.append(("200 masses × 2 widths, CLs", f"{t_b:.1f} s ({t_b / 400 * 1e3:.1f} ms per point)"))
 
     # (c) ours vs naive pyhf upper_limit
     like_small = km.PrecisionLikelihood(datasets=NAIVE_DATASETS)
@@ -192,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     summary.append((f"(c) ours, {res['n_masses']} masses ({len(like_small.names)}-meas. likelihood)", f"{res['t_ours']:.3f} s", f"{per_ours * 1e3:.1f} ms/pt", ""))
     summary.append((f"(c) naive pyhf upper_limit, {n_done} masses", f"{res['t_naive']:.1f} s", f"{per_naive:.2f} s/pt", f"ratio {ratio:.0f}x"))
     summary.append(("(c) max rel. diff eps95 obs / obs+5exp same eps_ref", f"{max_obs:.1e}", f"{max_same:.1e}", f"(scan exp vs pyhf {max_all:.1e})"))
+    readme_rows.append((f"ours vs naive `pyhf` `upper_limit` per mass ({len(like_small.names)}-measurement likelihood, obs + 5 exp)",
+                        f"{per_ours * 1e3:.1f} ms vs {per_naive:.2f} s per point (×{ratio:.0f}); ε95 obs equal to {max_obs:.1e}"))
 
     # full-workspace pyhf cost per logpdf (the naive loop is not run there; see module docstring)
     import pyhf as _pyhf
@@ -223,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_scan.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {OUT / 'bench_scan.txt'}")
+    if args.update_readme:
+        note = conditions.note("python benchmarks/bench_scan.py --update-readme")
+        replace_block(README, "bench_scan", f"{note}\n\n{markdown_table(('task', 'wall time'), readme_rows)}")
+        print(f"updated {README}")
     return 0
 
 

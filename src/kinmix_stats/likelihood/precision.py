@@ -38,8 +38,8 @@ predictions are therefore not the single Z eigenstate's properties (:mod:`kinmix
 treatment before) but what that one-Breit-Wigner fit would report for the model's line shape (gamma + Z-Z' propagator
 matrix with the off-diagonal width, beam spread; :func:`kinmix_stats.observables.lineshape.effective_pole_observables`,
 on the 1993-95 scan energies m_Z, m_Z +- 1.8 GeV), for every Z' mass with |m_Z' - m_Z0| < ``lineshape_window``
-(default :data:`LINESHAPE_WINDOW_GEV` = 1e5 GeV: every mass the package accepts, so no edge; the emulation costs
-~30 ms per call for the whole default grid). The same measurements are used, each once: the switch replaces
+(default :data:`LINESHAPE_WINDOW_GEV` = 1e5 GeV: every mass the package accepts, so no edge; its cost is measured
+by benchmarks/bench_scan.py against ``lineshape_window=0``, README "Performance"). The same measurements are used, each once: the switch replaces
 predictions, not data (the per-energy LEP-I cross sections themselves could not be sourced, see
 validation/REPORT.md). Where it matters: within a few GeV of m_Z the single-eigenstate values credit the Z
 eigenstate's level repulsion, which the summed line shape largely hides (limits weaker), and a narrow Z' within a

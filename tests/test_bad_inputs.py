@@ -76,7 +76,7 @@ SCAN_CASES = [
     (["--method", "bayes"], "'bayes'"),  # unknown method
     (["--method", "cls,cls"], "repeats"),
     (["--mw-choice", "XYZ"], "'XYZ'"),  # unknown m_W choice
-    (["--beam-spread-rel", "5"], "'--beam-spread-rel': 5.0 is not in the range"),  # out of range
+    (["--beam-spread-rel", "5"], "'--beam-spread-rel': beam_spread_rel must lie in (0, 0.1], got 5.0"),  # out of range
     (["--workers", "0"], "'--workers': 0 is not in the range x>=1"),
     (["--workers", "two"], "'two'"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
@@ -85,7 +85,7 @@ SCAN_CASES = [
     (["--connect-timeout", "-3"], "--connect-timeout"),
     (["--chunk", "0"], "'--chunk': 0 is not in the range x>=1"),
     (["--cl", "nan"], "'--cl': 'nan' is not a finite number"),  # NaN passes click's own FloatRange
-    (["--beam-spread-rel", "nan"], "'--beam-spread-rel': 'nan' is not a finite number"),
+    (["--beam-spread-rel", "nan"], "'--beam-spread-rel': beam_spread_rel must be finite, got nan"),
     (["--scheduler", "localhost:8786"], "Invalid value for '--scheduler'"),
     (["--model", "chi", "--delta-m2", "nan"], "'--delta-m2'"),
 ]

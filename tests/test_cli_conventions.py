@@ -196,3 +196,29 @@ def test_scan_at_another_confidence_level(runner, tmp_path):
     assert "90%" in table and "95%" not in table
     res = runner.invoke(cli, [*args, "--cl", "0.95", "--out", str(out), "--resume"])
     assert res.exit_code == 2 and "confidence_level" in res.output
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "0.1000001", "5"])
+def test_beam_spread_rel_option_refuses_what_the_likelihood_refuses(runner, value):
+    """--beam-spread-rel has no range of its own: its error names the option and repeats the library's range."""
+    from kinmix_stats.likelihood.precision import PrecisionLikelihood
+    from kinmix_stats.measurements import available_datasets
+
+    with pytest.raises(ValueError, match=r"beam_spread_rel must lie in \(0, 0\.1\]") as err:
+        PrecisionLikelihood(datasets=available_datasets()[:1], beam_spread_rel=float(value))
+    for command in (["limit", "--mass", "50"], ["scan", "--masses", "50", "--out", "unused"]):
+        res = runner.invoke(cli, [*command, "--beam-spread-rel", value])
+        assert res.exit_code == 2 and f"Invalid value for '--beam-spread-rel': {err.value}" in res.output, res.output
+    help_text = " ".join(runner.invoke(cli, ["limit", "--help"]).output.split())
+    assert "energy spread (default 1e-3), in (0, 0.1]" in help_text
+
+
+def test_beam_spread_rel_option_accepts_the_likelihoods_upper_edge():
+    from kinmix_stats._checks import BEAM_SPREAD_REL_RANGE
+    from kinmix_stats.cli.options import BEAM_SPREAD_REL
+    from kinmix_stats.likelihood.precision import PrecisionLikelihood
+    from kinmix_stats.measurements import available_datasets
+
+    edge = BEAM_SPREAD_REL_RANGE[1]
+    assert BEAM_SPREAD_REL.convert(str(edge), None, None) == edge
+    assert PrecisionLikelihood(datasets=available_datasets()[:1], beam_spread_rel=edge).beam_spread_rel == edge

@@ -111,7 +111,7 @@ SCAN_BAD = [
     (["--method", ""], "''"),
     (["--method", "CLS"], "'CLS'"),
     (["--mw-choice", "nope"], "'nope'"),
-    (["--beam-spread-rel", "-1"], "'--beam-spread-rel': -1.0 is not in the range"),
+    (["--beam-spread-rel", "-1"], "'--beam-spread-rel': beam_spread_rel must lie in (0, 0.1], got -1.0"),
     (["--g-z", "0.1"], "--g-z need(s) --model"),
     (["--model", "bogus"], "'bogus'"),
     (["--model", "B-xL:abc"], "abc"),

@@ -19,6 +19,9 @@ __all__ = [
     "check_finite",
     "check_positive",
     "check_in_range",
+    "interval_text",
+    "BEAM_SPREAD_REL_RANGE",
+    "check_beam_spread_rel",
     "check_choice",
     "as_positive_array",
     "check_mass",
@@ -97,10 +100,25 @@ def check_in_range(
     ok_low = value >= low if low_inclusive else value > low
     ok_high = value <= high if high_inclusive else value < high
     if not (ok_low and ok_high):
-        lb = "[" if low_inclusive else "("
-        hb = "]" if high_inclusive else ")"
-        raise ValueError(f"{name} must lie in {lb}{low:g}, {high:g}{hb}, got {value!r}")
+        raise ValueError(f"{name} must lie in {interval_text(low, high, low_inclusive, high_inclusive)}, got {value!r}")
     return value
+
+
+def interval_text(low: float, high: float, low_inclusive: bool = True, high_inclusive: bool = True) -> str:
+    """An interval as :func:`check_in_range` names it, e.g. ``(0, 0.1]``."""
+    return f"{'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+
+
+#: relative c.m. energy spread accepted by ``PrecisionLikelihood(beam_spread_rel=...)`` and ``--beam-spread-rel``:
+#: (low, high, low_inclusive, high_inclusive). 0 is refused: a bare Breit-Wigner at a measured energy would turn
+#: every narrow resonance there into an arbitrarily strong limit.
+BEAM_SPREAD_REL_RANGE = (0.0, 0.1, False, True)
+
+
+def check_beam_spread_rel(value: object) -> float:
+    """The relative c.m. energy spread of a likelihood, in :data:`BEAM_SPREAD_REL_RANGE` (the one check of it)."""
+    return check_in_range("beam_spread_rel", value, *BEAM_SPREAD_REL_RANGE[:2], low_inclusive=BEAM_SPREAD_REL_RANGE[2],
+                          high_inclusive=BEAM_SPREAD_REL_RANGE[3])
 
 
 def check_choice(name: str, value: object, choices: Iterable[str]) -> str:

@@ -12,7 +12,10 @@ from typing import Any
 import click
 import numpy as np
 
+from .._checks import BEAM_SPREAD_REL_RANGE, check_beam_spread_rel, interval_text
+
 __all__ = [
+    "BEAM_SPREAD_REL",
     "CHARGES",
     "ENCODING",
     "INSPIRE_ID",
@@ -183,6 +186,10 @@ def _tan_beta(text: str) -> float:
     return check_tan_beta(float(text))
 
 
+def _beam_spread_rel(text: str) -> float:
+    return check_beam_spread_rel(float(text))  # the check of PrecisionLikelihood(beam_spread_rel=...)
+
+
 def _inspire_id(text: str) -> str:
     from .._checks import check_inspire_id
 
@@ -207,6 +214,7 @@ MODEL = Checked("model", _model)
 CHARGES = Checked("charges", _charges)
 INSPIRE_ID = Checked("inspire_id", _inspire_id)
 ENCODING = Checked("encoding", _encoding)
+BEAM_SPREAD_REL = Checked("float", _beam_spread_rel)
 
 
 def mass_grid(masses: str | None, likelihood, model) -> np.ndarray:
@@ -231,8 +239,8 @@ def limit_options(methods: Checked):
         click.option("--cl", "cl", type=FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.95,
                      show_default=True,
                      help="Confidence level in (0, 1): CLs = 1 - CL; for chi2 the Delta chi^2 of that CL (1 dof, 3.84 at 0.95)."),
-        click.option("--beam-spread-rel", type=FloatRange(0.0, 0.1, min_open=True), default=None,
-                     help="Assumed relative c.m. energy spread (default 1e-3)."),
+        click.option("--beam-spread-rel", type=BEAM_SPREAD_REL, default=None,
+                     help=f"Assumed relative c.m. energy spread (default 1e-3), in {interval_text(*BEAM_SPREAD_REL_RANGE)}."),
         click.option("--mw-choice", default="PDG2024", show_default=True, help="W-mass determination."),
     ]
 

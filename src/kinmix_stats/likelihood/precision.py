@@ -72,7 +72,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .._checks import as_positive_array, check_in_range
+from .._checks import as_positive_array, check_beam_spread_rel, check_in_range
 from ..inputs.sm import PDG, SMParameters
 from ..measurements import Catalogue, load_catalogue, stack_datasets
 from ..model.dark_sector import DarkWidthSpec
@@ -188,8 +188,7 @@ class PrecisionLikelihood:
         self.sm = SMParameters() if sm is None else sm
         self.mw_choice = mw_choice
         self.catalogue = catalogue
-        # a zero spread would turn every narrow resonance at a measured energy into an arbitrarily strong limit
-        self.beam_spread_rel = check_in_range("beam_spread_rel", beam_spread_rel, 0.0, 0.1, low_inclusive=False)
+        self.beam_spread_rel = check_beam_spread_rel(beam_spread_rel)  # also kinmix --beam-spread-rel's check
         self.entries = []
         for obs, m in zip(self.catalogue.observables, self.catalogue.measurements, strict=True):
             kin = dict(m.kinematics)

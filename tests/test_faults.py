@@ -473,6 +473,43 @@ def test_export_commits_a_verified_set(ref_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([*manifest["files"], "MANIFEST.json"])  # nothing else
 
 
+def test_export_into_a_scans_workspaces_folder_updates_the_scans_manifest(tmp_path, monkeypatch):
+    """``kinmix export --out DIR/workspaces`` used to leave DIR's MANIFEST.json listing the old workspace files
+    (verify(DIR) failed on their sha256, a whitening.json the new encoding removed stayed listed)."""
+    run = tmp_path / "run"
+    _ok([a for a in BASE if a != "--no-export"] + ["--out", str(run)])
+    before = outputset.verify(run)
+    assert "workspaces/whitening.json" in before["files"]
+    res = RUNNER.invoke(cli, ["export", "--from", str(run), "--out", str(run / "workspaces"), "--encoding", "per_measurement"])
+    assert res.exit_code == 0, res.output
+    assert f"updated {run / 'MANIFEST.json'}" in res.output
+    after = outputset.verify(run)  # every listed file has its listed sha256
+    listed = {name for name in after["files"] if name.startswith("workspaces/")}
+    assert listed == {"workspaces/bkgonly.json", "workspaces/patchset.json"}  # whitening.json is gone from both
+    assert after["files"]["workspaces/patchset.json"] == outputset.verify(run / "workspaces")["files"]["patchset.json"]
+    assert after["files"]["workspaces/patchset.json"] != before["files"]["workspaces/patchset.json"]
+
+    def others(manifest):
+        return {k: v for k, v in manifest["files"].items() if not k.startswith("workspaces/")}
+
+    assert others(after) == others(before)  # the scan's own files as they were
+    assert after["amended_by"][-1]["command"] == "kinmix export" and after["amended_by"][-1]["folder"] == "workspaces"
+    assert not (run / outputset.INCOMPLETE_NAME).exists() and not (run / outputset.LOCK_NAME).exists()
+    # an export into the scan's own directory would replace the scan's set: refused, nothing touched
+    _error(["export", "--from", str(run), "--out", str(run)], "holds the output set of 'kinmix scan'", tmp_path,
+           names=("'--out'", str(run / "workspaces")))
+    # interrupted while replacing the folder: the scan's directory is marked incomplete, not silently stale
+
+    def fail(src, dest):
+        raise OSError("disk pulled")
+
+    monkeypatch.setattr(outputset, "_move", fail)
+    res = RUNNER.invoke(cli, ["export", "--from", str(run), "--out", str(run / "workspaces")])
+    assert res.exit_code != 0
+    with pytest.raises(ValueError, match="incomplete output set"):
+        outputset.verify(run)
+
+
 def test_export_bad_inspire_id_refused_before_writing(ref_dir, tmp_path):
     _error(["export", "--from", str(ref_dir), "--out", str(tmp_path / "ws"), "--inspire-id", "foo"],
            "'--inspire-id': 'foo' is not an INSPIRE id", tmp_path)

@@ -20,6 +20,11 @@ Protocol (used by ``kinmix scan`` and ``kinmix export``):
 A SIGKILL at any moment therefore leaves either the old complete set (with its manifest), the new
 complete set (with its manifest), or a directory carrying ``INCOMPLETE`` that says which run was
 interrupted: never an unmarked mix. :func:`verify` re-hashes a set against its manifest.
+
+A set written into a folder of another set (``kinmix export --out DIR/workspaces`` of a scan in ``DIR``,
+:func:`enclosing_set`) also amends ``DIR``'s manifest: with both locks held, ``DIR`` is marked incomplete too,
+and after step 4 its ``MANIFEST.json`` is rewritten (atomically) with the new files of that folder in place of
+the old ones and an ``amended_by`` record of the command, then ``DIR/INCOMPLETE`` is removed.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ __all__ = [
     "remove_stale",
     "staging_dir",
     "commit",
+    "enclosing_set",
+    "read_manifest",
     "verify",
     "check_not_incomplete",
 ]
@@ -157,12 +164,45 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def _read_manifest(out: Path) -> dict[str, Any] | None:
+def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The ``MANIFEST.json`` of the output set in ``directory``, or None where there is none."""
+    out = Path(directory)
     try:
         doc = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT else None
+
+
+def enclosing_set(directory: str | os.PathLike[str]) -> tuple[Path, str] | None:
+    """The output set that ``directory`` is a folder of: ``(its root, directory relative to it)`` when the
+    manifest of the nearest ancestor that has one lists files below ``directory``; otherwise None."""
+    out = Path(directory).resolve()
+    for root in out.parents:
+        doc = read_manifest(root)
+        if doc is not None:
+            rel = out.relative_to(root).as_posix()
+            return (root, rel) if any(name.startswith(rel + "/") for name in doc.get("files", {})) else None
+    return None
+
+
+def _incomplete_note(command: str) -> str:
+    return (f"kinmix ({command}, pid {os.getpid()}) was replacing the output set in this directory and did not finish:\n"
+            "the files here may mix two runs. Rerun the command (with --resume for a scan) to write a complete set.\n")
+
+
+def _amend(root: Path, rel: str, files: Mapping[str, Any], *, command: str, info: Mapping[str, Any] | None) -> None:
+    """Rewrite ``root``'s manifest: ``files`` (relative to ``root/rel``) listed anew, files below ``rel`` that are gone
+    no longer listed, the rest as it was."""
+    doc = read_manifest(root)
+    if doc is None:
+        raise ValueError(f"{str(root / MANIFEST_NAME)!r} disappeared while its folder {rel!r} was being replaced")
+    listed = {name: entry for name, entry in doc.get("files", {}).items()
+              if not name.startswith(rel + "/") or (root / name).is_file()}
+    listed.update({f"{rel}/{name}": entry for name, entry in files.items()})
+    doc["files"] = listed
+    doc["amended_by"] = [*doc.get("amended_by", []), {"command": command, "folder": rel, **({} if info is None else dict(info))}]
+    atomic_write_text(root / MANIFEST_NAME, json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def commit(
@@ -172,11 +212,14 @@ def commit(
     command: str,
     info: Mapping[str, Any] | None = None,
     replaces: Iterable[str] = (),
+    enclosing: tuple[Path, str] | None = None,
 ) -> list[Path]:
     """Move the staged set into ``directory`` (see the module docstring); return the committed paths.
 
     ``replaces``: files (relative paths) of the kind this command writes; one the new set does not have is
     removed while ``DIR`` is marked incomplete, also when no manifest lists it (written by the API or by hand).
+    ``enclosing``: :func:`enclosing_set` of ``directory`` (the caller holds that set's lock too): its manifest
+    is amended to list the new files, and it is marked incomplete until it does.
     """
     out = Path(directory)
     new_files = _files(stage)
@@ -188,12 +231,10 @@ def commit(
         "files": {rel: {"sha256": _sha256(stage / rel), "bytes": (stage / rel).stat().st_size} for rel in new_files},
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    atomic_write_text(
-        out / INCOMPLETE_NAME,
-        f"kinmix ({command}, pid {os.getpid()}) was replacing the output set in this directory and did not finish:\n"
-        "the files here may mix two runs. Rerun the command (with --resume for a scan) to write a complete set.\n",
-    )
-    old = _read_manifest(out)
+    if enclosing is not None:
+        atomic_write_text(enclosing[0] / INCOMPLETE_NAME, _incomplete_note(command))
+    atomic_write_text(out / INCOMPLETE_NAME, _incomplete_note(command))
+    old = read_manifest(out)
     with contextlib.suppress(FileNotFoundError):
         (out / MANIFEST_NAME).unlink()
     tops = {rel.split(os.sep, 1)[0] for rel in new_files}
@@ -210,6 +251,9 @@ def commit(
         _move(src, dest)
     atomic_write_text(out / MANIFEST_NAME, text)
     (out / INCOMPLETE_NAME).unlink()
+    if enclosing is not None:
+        _amend(*enclosing, manifest["files"], command=command, info=info)
+        (enclosing[0] / INCOMPLETE_NAME).unlink()
     shutil.rmtree(stage, ignore_errors=True)
     return [out / rel for rel in new_files] + [out / MANIFEST_NAME]
 
@@ -229,7 +273,7 @@ def verify(directory: str | os.PathLike[str]) -> dict[str, Any]:
     """
     out = Path(directory)
     check_not_incomplete(out, "output directory")
-    manifest = _read_manifest(out)
+    manifest = read_manifest(out)
     if manifest is None:
         raise ValueError(f"{str(out / MANIFEST_NAME)!r} is missing or not a kinmix_stats manifest")
     for rel, entry in manifest.get("files", {}).items():

@@ -309,18 +309,7 @@ def test_model_spec_and_its_likelihood_travel_to_dask_workers():
     assert pickle.loads(pickle.dumps(spec)) == spec
 
 
-def test_dask_model_scan_equals_serial():
-    from kinmix_stats.scan.parallel import connect
-
-    like = ModelSpec("eta").likelihood()
-    masses = [250.0, 1500.0]
-    serial = scan(masses, "narrow", ("cls",), likelihood=like, model="eta", chunk=1)
-    conn = connect(workers=2)
-    try:
-        parallel = scan(masses, "narrow", ("cls",), likelihood=like, model="eta", chunk=1, client=conn.client)
-    finally:
-        conn.close()
-    assert parallel == serial and parallel.coupling == "g_z"
+# A model scan on Dask workers equals the serial one: tests/test_distributed.py (it shares that module's cluster).
 
 
 # ------------------------------------------------------------------------- results and round trips

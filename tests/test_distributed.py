@@ -1,5 +1,10 @@
 """Scans on a real Dask LocalCluster (2 worker processes, 1 thread each) give the serial result bit for
-bit; the likelihood travels to each worker once; bad execution options fail fast with clear errors."""
+bit (dark photon, a Z' model, and pyhf's engine on a worker); the likelihood travels to each worker once; bad
+execution options fail fast with clear errors.
+
+Every test that needs a cluster is here and shares one (``dask_client``): starting one costs ~6 s of CPU (each
+worker imports the package), and an idle one keeps using CPU, so it lives only while this module runs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import time
 import numpy as np
 import pytest
 
+import kinmix_stats as km
 from kinmix_stats.likelihood.limits import default_likelihood
+from kinmix_stats.model import ModelSpec
 from kinmix_stats.scan import scan
 from kinmix_stats.scan.parallel import check_execution, connect, run_tasks
 
@@ -53,6 +60,28 @@ def test_shared_object_is_sent_once_per_worker(dask_client):
     assert os.getpid() not in ids_per_pid  # ran in the worker processes
     # every task on a worker saw the same object: deserialised once, not once per task
     assert all(len(ids) == 1 for ids in ids_per_pid.values()), ids_per_pid
+
+
+def test_model_scan_equals_serial(dask_client):
+    like = ModelSpec("eta").likelihood()
+    masses = [250.0, 1500.0]
+    serial = scan(masses, "narrow", ("cls",), likelihood=like, model="eta", chunk=1)
+    parallel = scan(masses, "narrow", ("cls",), likelihood=like, model="eta", chunk=1, client=dask_client)
+    assert parallel == serial and parallel.coupling == "g_z"
+
+
+def test_pyhf_scan_on_dask_workers_equals_in_process(dask_client):
+    """scan(method="pyhf") runs pyhf on a Dask worker and gives the in-process number (and records the engine)."""
+    like = km.PrecisionLikelihood(datasets=["pdg2024_mz", "w_mass", "lep_zpole_lineshape", "sld_lepton_asymmetries"])
+    local = km.upper_limit([150.0], "wide", method="pyhf", likelihood=like)
+    dask = km.scan(np.array([150.0]), "wide", methods=("pyhf",), likelihood=like, client=dask_client)
+    assert local.status == ("ok",) and dask.status == ("ok",)
+    np.testing.assert_allclose(dask.eps95_obs, local.epsilon_observed, rtol=1e-9)
+    fast = km.upper_limit([150.0], "wide", likelihood=like)
+    np.testing.assert_allclose(local.epsilon_observed, fast.epsilon_observed, rtol=5e-3)
+    assert dask.metadata["engines"]["pyhf"]["optimizer"].startswith("pyhf minuit_optimizer")
+    assert local.engine == dask.metadata["engines"]["pyhf"]
+    assert set(dask.metadata["versions"]) == {"numpy", "scipy", "pyhf", "iminuit"}
 
 
 def test_synchronous_modes_agree(like):

@@ -43,18 +43,7 @@ def test_pyhf_failure_is_a_status_never_a_number(monkeypatch):
     assert np.isnan(res.epsilon_observed[0]) and np.all(np.isnan(res.expected_band[0]))
 
 
-def test_pyhf_scan_on_dask_workers_equals_in_process():
-    """scan(methods=("pyhf",), workers=2) runs pyhf on a Dask worker and gives the in-process number."""
-    like = km.PrecisionLikelihood(datasets=["pdg2024_mz", "w_mass", "lep_zpole_lineshape", "sld_lepton_asymmetries"])
-    local = km.upper_limit([150.0], "wide", method="pyhf", likelihood=like)
-    dask = km.scan(np.array([150.0]), "wide", methods=("pyhf",), likelihood=like, workers=2)
-    assert local.status == ("ok",) and dask.status == ("ok",)
-    np.testing.assert_allclose(dask.eps95_obs, local.epsilon_observed, rtol=1e-9)
-    fast = km.upper_limit([150.0], "wide", likelihood=like)
-    np.testing.assert_allclose(local.epsilon_observed, fast.epsilon_observed, rtol=5e-3)
-    assert dask.metadata["engines"]["pyhf"]["optimizer"].startswith("pyhf minuit_optimizer")
-    assert local.engine == dask.metadata["engines"]["pyhf"]
-    assert set(dask.metadata["versions"]) == {"numpy", "scipy", "pyhf", "iminuit"}
+# scan(method="pyhf") on Dask workers gives the in-process number: tests/test_distributed.py (one cluster for all).
 
 
 def test_metadata_records_only_the_libraries_that_computed_the_numbers():

@@ -223,7 +223,8 @@ def test_cli_zprime_limits(tmp_path, monkeypatch):
 
     from kinmix_stats import cli
 
-    monkeypatch.setattr(zl, "DEFAULT_MASS_GRID", COARSE)
+    # the CLI's wiring on 6 masses (the table's content is test_csv_header_and_rows' on COARSE)
+    monkeypatch.setattr(zl, "DEFAULT_MASS_GRID", np.geomspace(100.0, 5000.0, 6))
     result = CliRunner().invoke(cli.cli, ["zprime-limits", "--out", str(tmp_path / "z")], obj={})
     assert result.exit_code == 0, result.output
     assert (tmp_path / "z" / "zprime_limits.csv").read_text().startswith("model,g_z,lep2_mass_limit_gev,ew_mass_limit_gev\n")

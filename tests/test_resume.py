@@ -19,9 +19,9 @@ from kinmix_stats.likelihood.limits import default_likelihood
 from kinmix_stats.scan import scan
 from kinmix_stats.scan.checkpoint import CheckpointStore, checkpoint_path, read_store, store_key
 
-# chunk 1: one checkpoint line per mass (~0.1 s of CPU each); the run is interrupted after its 2nd line, so
-# ~18 masses (~2 s) are still to do when SIGTERM is sent (the 10 ms poll below is far quicker)
-N_MASSES = 20
+# chunk 1: one checkpoint line per mass (~0.05 s of CPU each); the run is interrupted after its 2nd line, so
+# ~28 masses (well over 1 s) are still to do when SIGTERM is sent (the 10 ms poll below is far quicker)
+N_MASSES = 30
 ARGS = ["scan", "--masses", f"1:900:{N_MASSES}", "--width", "narrow", "--method", "cls", "--chunk", "1",
         "--no-plot", "--no-export", "--quiet"]
 

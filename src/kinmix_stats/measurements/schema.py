@@ -1,7 +1,7 @@
 """JSON Schema of a catalogue data file and the observable registry it refers to.
 
 The schema (draft 2020-12, checked with the ``jsonschema`` library) fixes the *shape* of a file;
-:mod:`kinmix_stats.measurements.catalogue` adds the semantic checks a schema cannot express
+:mod:`kinmix_stats.measurements.validation` adds the semantic checks a schema cannot express
 (finite numbers, unique ids, correlation matrices that are symmetric, unit-diagonal and positive
 semi-definite, kinematics matching the observable).
 

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,13 +77,19 @@ class ExternalLimitInfo:
     no_limit_rule: str
 
 
+def _darkcast(name: str, lmt: str, **fields: Any) -> ExternalLimitInfo:
+    """A Darkcast curve (GPL, not shipped): the user's file ``darkcast_<lmt>`` is ``limits/<lmt>`` of the pinned
+    Darkcast commit, Darkcast's sentinel marks the masses without a limit."""
+    return ExternalLimitInfo(name=name, file=f"darkcast_{lmt}", shipped=False, licence=_DARKCAST_LICENCE,
+                             source=f"{_DARKCAST_REPO}, limits/{lmt}", no_limit_rule="darkcast_sentinel", **fields)
+
+
 _CATALOGUE: dict[str, ExternalLimitInfo] = {
     info.name: info
     for info in (
-        ExternalLimitInfo(
-            name="cms_2019_dimuon",
-            file="darkcast_CMS_CMS2019kiy.lmt",
-            shipped=False,
+        _darkcast(
+            "cms_2019_dimuon",
+            "CMS_CMS2019kiy.lmt",
             experiment="CMS",
             description="CMS dimuon narrow-resonance search, 13 TeV (EXO-19-018), dark-photon interpretation "
             "digitised by Darkcast from Fig. 3 of CMS-PAS-EXO-19-018; Z window 75.4-110 GeV has no limit",
@@ -91,14 +98,10 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="CMS-PAS-EXO-19-018 Fig. 3 caption: 'Expected and observed 90% CL upper limits on eps^2'",
             convention="epsilon_gamma",
             kind="upper_limit",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/CMS_CMS2019kiy.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
-        ExternalLimitInfo(
-            name="lhcb_2019_prompt",
-            file="darkcast_LHCb_Aaij2019bvg_prompt.lmt",
-            shipped=False,
+        _darkcast(
+            "lhcb_2019_prompt",
+            "LHCb_Aaij2019bvg_prompt.lmt",
             experiment="LHCb",
             description="LHCb prompt-like A' -> mu+ mu- search (supplementary prompt-excluded.txt via Darkcast)",
             arxiv="1910.06926",
@@ -106,14 +109,10 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="arXiv:1910.06926 abstract: '90% confidence-level exclusion limits'",
             convention="epsilon_gamma",
             kind="upper_limit",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/LHCb_Aaij2019bvg_prompt.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
-        ExternalLimitInfo(
-            name="babar_2014",
-            file="darkcast_BaBar_Lees2014xha.lmt",
-            shipped=False,
+        _darkcast(
+            "babar_2014",
+            "BaBar_Lees2014xha.lmt",
             experiment="BaBar",
             description="BaBar visible A' -> e+e-, mu+mu- search, digitised by Darkcast from Fig. 4 (green curve)",
             arxiv="1406.2980",
@@ -121,9 +120,6 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="arXiv:1406.2980 abstract: '90% confidence level upper limits on the mixing strength'",
             convention="epsilon_gamma",
             kind="upper_limit",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/BaBar_Lees2014xha.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
         ExternalLimitInfo(
             name="babar_2014_hsl",
@@ -157,10 +153,9 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             source=f"{_HSL_REPO}, data/zprime.dat",
             no_limit_rule="none",
         ),
-        ExternalLimitInfo(
-            name="amm_mu_bodas_2021",
-            file="darkcast_AMMmu_Bodas2021fsy.lmt",
-            shipped=False,
+        _darkcast(
+            "amm_mu_bodas_2021",
+            "AMMmu_Bodas2021fsy.lmt",
             experiment="muon g-2",
             description="Muon g-2 exclusion: one-loop dark-photon contribution above Delta a_mu = (2.79 + 5*0.76)e-9 "
             "(Darkcast AMM.py, values from Bodas et al.); computed, not digitised",
@@ -169,14 +164,10 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="5 sigma above the central Delta a_mu, not a CL limit",
             convention="epsilon_gamma",
             kind="upper_limit",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/AMMmu_Bodas2021fsy.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
-        ExternalLimitInfo(
-            name="amm_mu_bodas_2021_favoured_low",
-            file="darkcast_AMMmu_Bodas2021fsy_2l.lmt",
-            shipped=False,
+        _darkcast(
+            "amm_mu_bodas_2021_favoured_low",
+            "AMMmu_Bodas2021fsy_2l.lmt",
             experiment="muon g-2",
             description="Lower edge of the muon g-2 favoured band, Delta a_mu = (2.79 - 2*0.76)e-9",
             arxiv="2102.07781",
@@ -184,14 +175,10 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="2 sigma band edge, not an exclusion",
             convention="epsilon_gamma",
             kind="band_edge",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/AMMmu_Bodas2021fsy_2l.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
-        ExternalLimitInfo(
-            name="amm_mu_bodas_2021_favoured_high",
-            file="darkcast_AMMmu_Bodas2021fsy_2u.lmt",
-            shipped=False,
+        _darkcast(
+            "amm_mu_bodas_2021_favoured_high",
+            "AMMmu_Bodas2021fsy_2u.lmt",
             experiment="muon g-2",
             description="Upper edge of the muon g-2 favoured band, Delta a_mu = (2.79 + 2*0.76)e-9",
             arxiv="2102.07781",
@@ -199,14 +186,10 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="2 sigma band edge, not an exclusion",
             convention="epsilon_gamma",
             kind="band_edge",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/AMMmu_Bodas2021fsy_2u.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
-        ExternalLimitInfo(
-            name="lep_invisible_fox_2011",
-            file="darkcast_LEP_Fox2011fx.lmt",
-            shipped=False,
+        _darkcast(
+            "lep_invisible_fox_2011",
+            "LEP_Fox2011fx.lmt",
             experiment="LEP (recast)",
             description="LEP mono-photon recast of Fox et al. via Darkcast, assuming BR(invisible) = 99%",
             arxiv="1103.0240",
@@ -214,9 +197,6 @@ _CATALOGUE: dict[str, ExternalLimitInfo] = {
             cl_note="CL not stated in the Darkcast notes",
             convention="epsilon_gamma",
             kind="upper_limit",
-            licence=_DARKCAST_LICENCE,
-            source=f"{_DARKCAST_REPO}, limits/LEP_Fox2011fx.lmt",
-            no_limit_rule="darkcast_sentinel",
         ),
     )
 }

@@ -136,26 +136,23 @@ class WhitenedEncoding:
 
     def whiten(self, v: object) -> np.ndarray:
         """Rotate residual vectors ``(..., n)`` (problem order) to whitened components ``(..., n)`` (channel order)."""
-        arr = np.asarray(v, dtype=float)
-        flat = arr.reshape(-1, arr.shape[-1])
-        out = np.empty_like(flat)
-        start = 0
-        for members, g in zip(self.channel_members, self.cholesky, strict=True):
-            stop = start + len(members)
-            out[:, start:stop] = linalg.solve_triangular(g, flat[:, list(members)].T, lower=True).T
-            start = stop
-        return out.reshape(arr.shape)
+        return self._per_channel(v, whiten=True)
 
     def unwhiten(self, w: object) -> np.ndarray:
         """Inverse of :meth:`whiten`: whitened components (channel order) back to residuals (problem order)."""
-        arr = np.asarray(w, dtype=float)
+        return self._per_channel(w, whiten=False)
+
+    def _per_channel(self, v: object, *, whiten: bool) -> np.ndarray:
+        """Apply each channel's Cholesky factor G along the last axis: G^-1 (whiten) or G (unwhiten)."""
+        arr = np.asarray(v, dtype=float)
         flat = arr.reshape(-1, arr.shape[-1])
         out = np.empty_like(flat)
-        start = 0
-        for members, g in zip(self.channel_members, self.cholesky, strict=True):
-            stop = start + len(members)
-            out[:, list(members)] = (g @ flat[:, start:stop].T).T
-            start = stop
+        for members, g, block in zip(self.channel_members, self.cholesky, _channel_slices(self), strict=True):
+            rows = list(members)  # this channel's measurements in problem order; ``block`` its whitened components
+            if whiten:
+                out[:, block] = linalg.solve_triangular(g, flat[:, rows].T, lower=True).T
+            else:
+                out[:, rows] = (g @ flat[:, block].T).T
         return out.reshape(arr.shape)
 
     def templates(self, problem: LinearGaussianProblem) -> np.ndarray:
@@ -246,6 +243,7 @@ def _mirror(values: np.ndarray) -> list[float]:
 
 
 def _channel_slices(enc: WhitenedEncoding) -> list[slice]:
+    """The whitened components of each channel (channels are contiguous in the whitened order)."""
     out, start = [], 0
     for members in enc.channel_members:
         out.append(slice(start, start + len(members)))

@@ -234,6 +234,45 @@ def test_reported_mu_is_the_limit_at_the_reported_eps_ref(like, wide_limits):
         assert cls.epsilon_observed[i] == pytest.approx(cls.epsilon_ref[i, 0] * math.sqrt(mu), rel=1e-6)
 
 
+def test_cls_iteration_recomputes_only_unconverged_rows_and_changes_no_limit(like, monkeypatch):
+    """cls_limits evaluates delta_th on iteration k only for the rows (mass, observed/expected column) not
+    converged after k - 1 and carries the others forward: the result equals the path that recomputes every
+    row, on masses whose rows converge after 2, 3 and 4 iterations (at 1000 GeV within one mass)."""
+    from kinmix_stats.likelihood import closed_form
+
+    masses = np.array([3.0, 89.0, 91.0, 1000.0])
+    calls: list[tuple[np.ndarray, np.ndarray]] = []
+    real = like.delta_th
+
+    def recording(m, eps, *args, **kwargs):
+        calls.append((np.array(m, dtype=float), np.broadcast_to(np.asarray(eps, dtype=float), np.shape(m)).copy()))
+        return real(m, eps, *args, **kwargs)
+
+    monkeypatch.setattr(like, "delta_th", recording)
+    runs = {}
+    for skip in (False, True):
+        monkeypatch.setattr(closed_form, "_SKIP_CONVERGED", skip)
+        calls.clear()
+        runs[skip] = (cls_limits(like, masses, "narrow", pole_overlap_check=False), calls[:-1])  # last call: delta at the limit
+    (full, full_calls), (fast, fast_calls) = runs[False], runs[True]
+    # the unoptimised path: all 24 rows on every iteration; a row has converged once its eps_ref stops changing
+    assert [c[0].size for c in full_calls] == [masses.size * 6] * full.iterations
+    eps_path = np.array([c[1] for c in full_calls])
+    changed = np.vstack([np.ones((1, eps_path.shape[1]), dtype=bool), eps_path[1:] != eps_path[:-1]])
+    last_change = changed.shape[0] - 1 - np.argmax(changed[::-1], axis=0)
+    assert set(last_change.tolist()) == {1, 2, 3}  # rows converge at three different iterations
+    assert last_change.reshape(-1, 6)[3, 0] != last_change.reshape(-1, 6)[3, 5]
+    # the optimised path: iteration k sees exactly the rows whose eps_ref moved, with the same (mass, eps_ref)
+    assert len(fast_calls) == full.iterations == fast.iterations
+    for k, (m_k, eps_k) in enumerate(fast_calls):
+        np.testing.assert_array_equal(m_k, full_calls[k][0][changed[k]])
+        np.testing.assert_allclose(eps_k, eps_path[k][changed[k]], rtol=1e-12)
+    # and the same limits, mu and linearisation points
+    assert fast.status == full.status
+    for name in ("epsilon_observed", "expected_band", "mu_observed", "mu_expected", "epsilon_ref"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(full, name), rtol=1e-12, err_msg=name)
+
+
 def _with_observed(like, observed):
     other = copy.copy(like)
     other.residuals = dataclasses.replace(like.residuals, observed=np.asarray(observed, dtype=float))

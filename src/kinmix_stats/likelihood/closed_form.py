@@ -8,7 +8,8 @@ effect is proportional to eps^2). The model is exactly linear in mu only at mu =
 limit is re-linearised: eps_ref <- eps95 = eps_ref sqrt(mu95) until eps95 changes by less than
 ``rtol`` (1 %) -- a secant through eps = 0 and eps_ref. This is done separately for the observed
 limit and for each of the five expected quantiles, vectorised over all masses (one batch of
-predictions per iteration). The CLs values use the q~_mu asymptotic formulae
+predictions per iteration, for the rows not yet converged: a converged row keeps its eps_ref and its
+mu95). The CLs values use the q~_mu asymptotic formulae
 (:mod:`~kinmix_stats.likelihood.cls`).
 
 Near m_Z0 a Z'-like state of mass m exists only for |tan eps| < |m^2 - m_Z0^2| / (m_Z0^2 s_W); if
@@ -53,6 +54,9 @@ __all__ = ["DELTA_CHI2_95", "E_MIN", "chi2_limits", "cls_limits", "dominant_meas
 DELTA_CHI2_95 = 3.84  # one parameter, 95% CL (arXiv:1006.0973, Results)
 E_MIN = 0.5  # arXiv:1006.0973 Eq. 19
 _FLOOR = 1e-6  # smallest linearisation point of the CLs iteration
+#: The CLs re-linearisation recomputes only the rows (mass, observed/expected column) that have not converged;
+#: False recomputes every row on every iteration (the unoptimised path, kept for the test that both agree).
+_SKIP_CONVERGED = True
 
 
 def dominant_measurements(likelihood: PrecisionLikelihood, delta: np.ndarray, n: int = 3) -> tuple[tuple[tuple[str, float], ...], ...]:
@@ -134,17 +138,21 @@ def cls_limits(
     converged = np.zeros((m, 6), dtype=bool)
     capped = np.zeros((m, 6), dtype=bool)
     history: dict[str, np.ndarray] = {}
+    flat_mass = np.repeat(masses, 6)
+    column = np.tile(np.arange(6), m)  # 0: observed limit, 1..5: expected quantile column - 1
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
-        flat_mass = np.repeat(masses, 6)
-        delta, valid = coupling_delta_th(likelihood, flat_mass, eps_ref.ravel(), width)
+        # Only rows not yet converged are recomputed: a converged row keeps its eps_ref (below), so its
+        # delta_th and mu would come out the same, and its mu is carried forward instead.
+        rows = np.flatnonzero(~converged.ravel()) if _SKIP_CONVERGED else np.arange(m * 6)
+        delta, valid = coupling_delta_th(likelihood, flat_mass[rows], eps_ref.ravel()[rows], width)
         delta = np.where(valid[:, None], delta, 0.0)
         res = cls_limits_batch(base, delta, cl)
-        mu_all = np.where(valid, 0.0, np.nan)
-        obs = res.observed_mu.reshape(m, 6)[:, 0]
-        exp = res.expected_mu.reshape(m, 6, 5)
-        mu = np.concatenate([obs[:, None], exp[np.arange(m)[:, None], np.arange(1, 6)[None, :], np.arange(5)[None, :]]], axis=1)
-        mu = np.where(valid.reshape(m, 6), mu, np.nan) + mu_all.reshape(m, 6)
+        col = column[rows]
+        row_mu = np.where(col == 0, res.observed_mu, res.expected_mu[np.arange(rows.size), np.maximum(col - 1, 0)])
+        mu_flat = mu.ravel().copy()
+        mu_flat[rows] = np.where(valid, row_mu, np.nan)
+        mu = mu_flat.reshape(m, 6)
         with np.errstate(invalid="ignore"):  # masked points (no Z'-like state): NaN, the status says why
             eps_new = eps_ref * np.sqrt(mu)
         eps_new = np.where(np.isfinite(eps_new), eps_new, np.inf)

@@ -9,9 +9,7 @@ What is computed (written to ``validation/output/lineshape_near_mz/``, figure ``
    digitisation, log-log interpolated; it has points only every ~2.6 GeV here).
 1b. Predictions only: the sigma_had line-shape distortion at the scan energies with and without the off-diagonal
    width, and the line-shape pseudo-observables of the summed line shape vs the Z eigenstate's, at the old limits.
-2. Narrow limits at five measured energies (R ratio with and without an ``energy_range``, LEP-II): the old
-   treatment (quoted energy only, Born), the current one (ranges), ranges + ISR (opt-in), and the current one
-   with the assumed relative beam spread scaled by 0.5 and 1.5.
+(The narrow limits at measured energies with and without ISR / energy ranges moved to ``isr_spikes.py``.)
 
 Run: ``python validation/lineshape_near_mz.py`` (about a minute on an idle 2-core machine).
 """
@@ -43,15 +41,6 @@ OFFSETS = np.array([-15.5, -14.5, -10.0, -8.0, -5.0, -4.0, -3.0, -2.0, -1.8, -1.
 #: offsets (GeV) and eps for the prediction-only line-shape distortion figure
 FIG_OFFSETS = (-2.0, -0.5, 0.5, 2.0)
 FIG_EPS = 1e-3
-#: (mass, what is measured there) for the spike table
-SPIKES = (
-    (34.85, "R, MARK-J at 34.85 GeV over 33.0-36.7 GeV"),
-    (41.4, "R, TASSO at 41.4 GeV over 38.7-43.1 GeV"),
-    (44.2, "R, TASSO at 44.2 GeV over 43.2-45.2 GeV"),
-    (57.77, "R, TRISTAN at 57.77 GeV (no range)"),
-    (188.6, "LEP-II sigma, A_FB at 188.6 GeV"),
-)
-SPREAD_FACTORS = (0.5, 1.5)
 
 
 def fmt(x, p: int = 3) -> str:
@@ -214,30 +203,8 @@ def main() -> int:
     save_fig(fig, "lineshape_distortion.png")
     md += ["![line-shape distortion](figures/lineshape_distortion.png)", ""]
 
-    # 2. spikes at measured energies ----------------------------------------------------------------------
-    spike_m = np.array([m for m, _ in SPIKES])
-    variants = {
-        "old (quoted energy, Born)": km.PrecisionLikelihood(energy_ranges=False, isr=False),
-        "now (ranges, Born)": like,
-        "ranges + ISR (opt-in)": km.PrecisionLikelihood(isr=True),
-    }
-    for f in SPREAD_FACTORS:
-        variants[f"now, spread x{f:g}"] = km.PrecisionLikelihood(beam_spread_rel=like.beam_spread_rel * f)
-    lims = {k: cls_limits(v, spike_m, "narrow").epsilon_observed for k, v in variants.items()}
-    write_csv(OUT / "spikes.csv", ["mass_GeV"] + list(lims), [[m] + [lims[k][i] for k in lims] for i, m in enumerate(spike_m)])
-    md += ["### 2. Narrow limits at measured energies", "",
-           "CLs observed ε₉₅, narrow Z′ with its mass on the measured energy. The relative beam spread is still the "
-           "single assumed 1e-3 (no per-machine values could be sourced); ±50 % shows how much the spike depends on it.", "",
-           "| m_Z′ [GeV] | measurement | " + " | ".join(lims) + " | now / old |",
-           "|---|---|" + "---|" * (len(lims) + 1)]
-    for i, (m, what) in enumerate(SPIKES):
-        vals = [lims[k][i] for k in lims]
-        md.append(f"| {m:g} | {what} | " + " | ".join(fmt(v, 3) for v in vals) + f" | {vals[1] / vals[0]:.2f} |")
-    md += ["", "Energy ranges weaken the spikes where a measurement averages over an interval (the prediction is the "
-           "uniform average of the Z′ signal over it). ISR (Kuraev–Fadin radiator, up to the LEP-II cut x = 1 − 0.85², "
-           "applied to the Z′ part relative to the SM; opt-in, `PrecisionLikelihood(isr=True)`) lowers an on-peak narrow signal by ≈ (2σ_E/E)^β (×0.57 at 189 GeV) "
-           "and adds the radiative return from Z′ masses below a measured energy; it is not applied to the 14 "
-           "range-averaged R points (cost) nor to Bhabha.", "",
+    md += ["The narrow limits at measured energies (ISR, energy ranges, beam spread) are in the section of "
+           "`validation/isr_spikes.py`.", "",
            f"Run time {time.perf_counter() - t0:.0f} s.", ""]
     atomic_write_text(OUT / "report_section.md", "\n".join(md))
     print("\n".join(md))

@@ -20,8 +20,10 @@ G_F is fixed; m_Z0 moves with (alpha, sin^2 theta_W) at fixed G_F.
 Beam-energy spread (an assumption, not a measured value)
 --------------------------------------------------------
 A narrow Z' produced on resonance at a measured sqrt(s) is seen through the collider's spread of
-centre-of-mass energies. We found no published per-experiment values in our sources, so the e+e-
-cross sections, asymmetries and R ratios are smeared with a Gaussian of relative width
+centre-of-mass energies. We found no published per-experiment values in our sources (searched for issue #14:
+LEP Energy Working Group hep-ex/0410026 and hep-ex/9901002, hep-ex/0101027, hep-ex/0002046 readable only to their
+abstracts; no copy of the PDG "High-energy collider parameters" table for PETRA/PEP/TRISTAN/LEP; see
+validation/REPORT.md), so the e+e- cross sections, asymmetries and R ratios are smeared with a Gaussian of relative width
 ``beam_spread_rel`` (default ``ASSUMED_BEAM_SPREAD_REL = 1e-3``, the order of magnitude of storage-ring
 energy spreads). It matters only within a few spreads of a measured energy for narrow Z'; the
 validation report shows the sensitivity.
@@ -50,17 +52,26 @@ single-eigenstate predictions everywhere (for comparisons). The on-peak ratios a
 A_FB^0,b/c) stay single-eigenstate; where the two states overlap outright the status check of
 :mod:`kinmix_stats.likelihood.pole_overlap` drops them and reports the point not ok.
 
-Initial-state radiation (:mod:`kinmix_stats.observables.isr`, Kuraev-Fadin radiator; ``isr=True``, off by default): applied to the Z' part of
-sigma(ff), A_FB and R, normalised by the SM radiator flux, i.e. to the Z' excess relative to the SM:
+Initial-state radiation (:mod:`kinmix_stats.observables.isr`, Kuraev-Fadin radiator; ``isr=True``, the default since
+issue #14): applied to the Z' part of every e+e- observable that can see a narrow resonance, normalised by the SM
+radiator flux, i.e. to the Z' excess relative to the SM. Per dataset:
 * LEP-II sigma, A_FB (arXiv:1302.3415): quoted with ISR for sqrt(s'/s) > 0.85 and compared with an SM prediction
   made with the same cut, so the radiated fraction is integrated up to x_max = 1 - 0.85^2.
 * R ratio (PETRA/PEP/TRISTAN): corrected to the Born level by the experiments with their SM radiative factor; a
   Z' signal would enter that correction like the radiated SM events, within each experiment's cuts on visible
   energy, which our sources do not give. ASSUMPTION: the LEP-II x_max is used.
-* R-ratio entries averaged over an energy range: not convolved (their Born range average already dilutes a
-  narrow signal by spread/range; ISR would lower it by a further 10-30 %, at a cost we could not afford in scans).
-* Bhabha (LEP-II): not convolved (its s-channel Z' part is a small piece of a t-channel dominated rate; stated as
-  not done in the validation report). ``beam_spread_rel=0`` is refused: a bare Breit-Wigner at a
+* R-ratio entries averaged over an energy range: the range average is convolved too (same assumption), with its
+  edges resolved on both sides (:func:`kinmix_stats.observables.amplitudes._isr_pieces`; tested against the range
+  average of the pointwise convolution, tests/test_isr.py).
+* LEP-II Bhabha (arXiv:1302.3415, ratios to BHWIDE, which includes ISR): the s-channel Z' pieces are convolved with
+  the same x_max (ASSUMPTION: the LEP-II ff cut; the Bhabha selection's acollinearity cut is not in our sources); the
+  t-channel and SM parts are taken at the nominal energy as before.
+The convolution is done only where the Z' is resonant within reach of the radiator and tabulated per mass and
+width (:func:`kinmix_stats.observables.amplitudes._isr_correction`), which keeps the default scan within 2x of
+the treatment before issue #14 (measured by validation/isr_spikes.py, validation/REPORT.md). Effect: a narrow Z' on a measured
+energy is lowered by ~(2 spread/sqrt(s))^beta (x0.55-0.65) and its limit weakens; a Z' a few per cent below a
+measured energy is produced by radiative return and its limit strengthens. ``isr=False`` restores the Born
+treatment (for comparisons). ``beam_spread_rel=0`` is refused: a bare Breit-Wigner at a
 measured energy would give an arbitrarily strong limit for an arbitrarily narrow Z' (1e-8 in eps, measured).
 """
 
@@ -94,6 +105,8 @@ ASSUMED_BEAM_SPREAD_REL = 1e-3
 _SMEARED_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio", "dsigma_bhabha")
 #: observables averaged over a measurement's ``energy_range`` (uniformly in sqrt(s), see data/README.md)
 _RANGE_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio")
+#: observables whose Z' part is ISR-convolved (module docstring, "Initial-state radiation")
+_ISR_OBSERVABLES = ("sigma_ee_ff", "AFB_ee_ff", "R_ratio", "dsigma_bhabha")
 #: pseudo-observables of the single Z eigenstate (LEP/SLD fits of one Breit-Wigner, hep-ex/0509008 Sec. 1.4);
 #: m_Z is the mass of that Breit-Wigner
 POLE_OBSERVABLES = frozenset(
@@ -146,8 +159,8 @@ class PrecisionLikelihood:
     beam_spread_rel: relative c.m. energy spread used to smear e+e- resonances (assumption, see above), > 0.
     energy_ranges: average entries with an ``energy_range`` over it (default); ``False`` predicts them at their
         quoted energy only (the treatment before issue #14, kept for validation comparisons).
-    isr: convolve the Z' part of sigma, A_FB and R with the initial-state radiator (see above). Off by default:
-        implemented and tested (tests/test_isr.py), but the default scan with it was not yet validated.
+    isr: convolve the Z' part of sigma, A_FB, R (also range-averaged) and the Bhabha s-channel with the
+        initial-state radiator (see above; default). ``False``: the Born treatment before issue #14.
     lineshape_window: GeV around m_Z0 within which m_Z, Gamma_Z, sigma0_had, R_l, A_FB^0,l come from the two-state
         line shape (see above; default everywhere); 0 = the single-eigenstate pseudo-observables (the treatment before).
     """
@@ -163,7 +176,7 @@ class PrecisionLikelihood:
         model_factory: ModelFactory = dark_photon_factory,
         beam_spread_rel: float = ASSUMED_BEAM_SPREAD_REL,
         energy_ranges: bool = True,
-        isr: bool = False,
+        isr: bool = True,
         lineshape_window: float = LINESHAPE_WINDOW_GEV,
     ) -> None:
         if isinstance(datasets, str):  # one dataset name, not a sequence of one-letter names
@@ -196,8 +209,8 @@ class PrecisionLikelihood:
                 kin["beam_spread"] = self.beam_spread_rel * float(kin["sqrt_s"])
                 if energy_ranges and m.energy_range is not None and obs in _RANGE_OBSERVABLES:
                     kin["energy_range"] = tuple(m.energy_range)  # uniform in sqrt(s): no luminosity breakdown given
-                if isr and obs in _RANGE_OBSERVABLES and "energy_range" not in kin:
-                    kin["isr_x_max"] = X_MAX_LEP2  # LEP-II cut; an assumption for the R ratio (see module docstring)
+                if isr and obs in _ISR_OBSERVABLES:
+                    kin["isr_x_max"] = X_MAX_LEP2  # LEP-II cut; an assumption for R and Bhabha (see module docstring)
             self.entries.append((obs, kin))
         self.model_factory = model_factory
         self.lineshape_window = check_in_range("lineshape_window", lineshape_window, 0.0, LINESHAPE_WINDOW_GEV)

@@ -129,7 +129,7 @@ def r_ratio(model: ZPrime, sqrt_s, beam_spread: float | None = None, energy_rang
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(10)
 
 
-def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np.ndarray:
+def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None, isr_x_max=None) -> np.ndarray:
     """dsigma/dcos(theta)(e+e- -> e+e-) in pb; sqrt_s and cos_theta broadcast together, result (N, ...).
 
     With ``beam_spread`` (GeV, broadcast like sqrt_s) the s-channel Z' propagator is averaged over the
@@ -137,6 +137,8 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np
     weights are taken at the nominal energy E. The resonant part comes from E' ~ M, so this errs by about
     2|E - M|/E relative on it (2.8e-3 at E = M + 1.5 spreads for a 1e-3 spread, 1e-5 on the peak; tested
     against a brute-force average), far below the uncertainty of the assumed spread itself.
+    ``isr_x_max`` (broadcast like sqrt_s; needs ``beam_spread``): ISR on the s-channel Z' pieces, see
+    :func:`.amplitudes.smeared_s_channel`.
     """
     sqrt_s, cos_theta = np.broadcast_arrays(np.asarray(sqrt_s, dtype=float), np.asarray(cos_theta, dtype=float))
     if np.any(np.abs(cos_theta) >= 1):
@@ -146,7 +148,10 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np
     t = -0.5 * s * (1.0 - cos_theta)
     u = -0.5 * s * (1.0 + cos_theta)
     ft = reduced_amplitudes(model, t, "e", with_width=False)
-    if beam_spread is None or np.all(np.asarray(beam_spread) == 0):
+    no_spread = beam_spread is None or np.all(np.asarray(beam_spread) == 0)
+    if isr_x_max is not None and no_spread:
+        raise ValueError("isr_x_max needs a beam_spread > 0 (it acts on the Gaussian-smeared Z' pieces)")
+    if no_spread:
         # s-channel amplitudes once per distinct energy (a LEP-II bin has 10 quadrature points, 15 bins share an energy)
         s_unique, s_index = np.unique(s.ravel(), return_inverse=True)
         fs = {k: v[:, s_index].reshape(v.shape[:1] + s.shape) for k, v in reduced_amplitudes(model, s_unique, "e").items()}
@@ -157,10 +162,13 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np
         )
     else:
         spread = np.broadcast_to(np.asarray(beam_spread, dtype=float), s.shape)
-        # the smeared s-channel pieces depend on (s, spread) only: compute them once per distinct pair
-        pairs, index = np.unique(np.stack([s.ravel(), spread.ravel()], axis=1), axis=0, return_inverse=True)
+        x_max = np.zeros(s.shape) if isr_x_max is None else np.broadcast_to(np.asarray(isr_x_max, dtype=float), s.shape)
+        # the smeared s-channel pieces depend on (s, spread, x_max) only: compute them once per distinct triple
+        triples, index = np.unique(np.stack([s.ravel(), spread.ravel(), x_max.ravel()], axis=1), axis=0, return_inverse=True)
         index = index.ravel()
-        a, b, mean_p, mean_p2 = smeared_s_channel(model, pairs[:, 0], "e", pairs[:, 1])
+        a, b, mean_p, mean_p2 = smeared_s_channel(
+            model, triples[:, 0], "e", triples[:, 1], None if isr_x_max is None else triples[:, 2]
+        )
         shape = (mean_p.shape[0],) + s.shape
 
         def avg_sq(key, extra):
@@ -181,8 +189,10 @@ def dsigma_bhabha_dcos(model: ZPrime, sqrt_s, cos_theta, beam_spread=None) -> np
     return 2.0 * math.pi * bracket / (64.0 * math.pi**2 * s) * HBARC2_GEV2_PB
 
 
-def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max, beam_spread=None) -> np.ndarray:
-    """Bhabha cross section (pb) integrated over cos(theta_e-) in [cos_min, cos_max]; shape (N, K)."""
+def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max, beam_spread=None, isr_x_max=None) -> np.ndarray:
+    """Bhabha cross section (pb) integrated over cos(theta_e-) in [cos_min, cos_max]; shape (N, K).
+
+    ``isr_x_max`` (scalar or (K,)): ISR on the s-channel Z' part (:func:`dsigma_bhabha_dcos`)."""
     sqrt_s = _check_sqrt_s(sqrt_s)
     cos_min = np.broadcast_to(np.asarray(cos_min, dtype=float), sqrt_s.shape)
     cos_max = np.broadcast_to(np.asarray(cos_max, dtype=float), sqrt_s.shape)
@@ -195,5 +205,6 @@ def dsigma_bhabha(model: ZPrime, sqrt_s, cos_min, cos_max, beam_spread=None) -> 
     mid = 0.5 * (cos_max + cos_min)
     c = mid[:, None] + half[:, None] * _GL_X[None, :]
     spread = None if beam_spread is None else np.broadcast_to(np.asarray(beam_spread, dtype=float), sqrt_s.shape)[:, None]
-    ds = dsigma_bhabha_dcos(model, sqrt_s[:, None], c, spread)
+    x_max = None if isr_x_max is None else np.broadcast_to(np.asarray(isr_x_max, dtype=float), sqrt_s.shape)[:, None]
+    ds = dsigma_bhabha_dcos(model, sqrt_s[:, None], c, spread, x_max)
     return np.sum(ds * (_GL_W * half[:, None])[None], axis=-1)

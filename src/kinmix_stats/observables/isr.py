@@ -89,49 +89,79 @@ def _gl(lo, hi, rule):
     return 0.5 * (hi + lo) + half * xg, half * wg
 
 
-def isr_nodes(s, x_max, window=None):
-    """Nodes x and weights w with sum_k w_k f(x_k) ~ int_0^x_max H(x, s) f(x) dx.
+#: a resonance closer to x = 0 than this many half-widths is integrated on geometric panels from x = 0 (isr_nodes)
+_NEAR_HALF_WIDTHS = 8.0
+#: their edges: half-width x 2^k, k = -3 .. 5
+_NEAR_EDGES = 2.0 ** np.arange(-3, 6)
+
+
+def isr_nodes(s, x_max, window=None, x_min=None):
+    """Nodes x and weights w with sum_k w_k f(x_k) ~ int_x_min^x_max H(x, s) f(x) dx (x_min = 0 by default).
 
     ``s`` and ``x_max`` broadcast to a shape S. Without ``window``: 8 Gauss-Legendre nodes in u = x^beta over
-    [0, x_max] (exact for the soft term times any polynomial of degree < 16 in u). ``window`` = (centre, half)
-    in x (shape S, NaN = none) marks a resonance of half-width ``half`` at x = ``centre``: [0, x_max] is then
-    split into [0, a], [a, b], [b, x_max] with [a, b] = [centre -+ 40 half] (a >= centre/2) and 8 + 24 + 8 nodes;
-    on [a, b] the nodes follow x = centre + half tan(theta) (flat for a Breit-Wigner of that half-width), or, if
-    the window reaches x = 0, u = x^beta. Returns x, w of shape S + (n,).
+    [x_min, x_max] (exact for the soft term times any polynomial of degree < 16 in u, on any interval). ``window``
+    = (centre, half) in x (shape S, NaN = none) marks a resonance of half-width ``half`` at x = ``centre``:
+
+    * centre >= 8 half: [x_min, x_max] is split into [x_min, a], [a, b], [b, x_max] with [a, b] = [max(centre - 40
+      half, centre/2), centre + 40 half] and 8 + 24 + 8 nodes; on [a, b] the nodes follow x = centre + half
+      tan(theta) (flat for a Breit-Wigner of that half-width; H is smooth there since a >= 4 half > 0);
+    * centre < 8 half (the resonance sits on the soft singularity x^(beta - 1), e.g. a Z' on a measured energy):
+      [x_min, centre + 40 half] on the geometric panels with edges half x 2^k (k = -3..5), 8 nodes in u each, and
+      8 nodes on the rest. A tan map there would miss the singular weight between x = 0 and its first node.
+
+    Returns x, w of shape S + (n,); n = 40, or 88 if some point is in the second case (the others padded with
+    zero weights).
     """
     s, x_max = np.broadcast_arrays(np.asarray(s, dtype=float), np.asarray(x_max, dtype=float))
+    x_min = np.zeros(s.shape) if x_min is None else np.broadcast_to(np.asarray(x_min, dtype=float), s.shape)
     bb = isr_beta(s)
     b, c = bb[..., None], soft_coefficient(s)[..., None]
-    u_max = x_max**bb
+    u_max, u_min = x_max**bb, x_min**bb
     if window is None:
-        u, w = _gl(np.zeros_like(u_max), u_max, _GL8)
+        u, w = _gl(u_min, u_max, _GL8)
         x, f = _u_weight(u, b, c)
         return x, w * f
     centre, half = (np.broadcast_to(np.asarray(v, dtype=float), s.shape) for v in window)
     has = np.isfinite(centre) & np.isfinite(half) & (half > 0)
     with np.errstate(invalid="ignore"):
-        lo = np.where(has, np.maximum(centre - 40.0 * half, 0.5 * centre), x_max)
+        near = has & (centre < _NEAR_HALF_WIDTHS * half)
+        tan_mode = has & ~near
+        lo = np.where(tan_mode, np.maximum(centre - 40.0 * half, 0.5 * centre), np.where(near, x_min, x_max))
         hi = np.where(has, centre + 40.0 * half, x_max)
-        lo, hi = np.clip(lo, 0.0, x_max), np.clip(hi, 0.0, x_max)
-        tan_mode = has & (lo > 0) & (hi > lo)
-    # [0, lo] and [hi, x_max] in u
-    u1, w1 = _gl(np.zeros_like(u_max), lo**bb, _GL8)
+        lo, hi = np.clip(lo, x_min, x_max), np.clip(hi, x_min, x_max)
+        tan_mode = tan_mode & (hi > lo)
+    # [x_min, lo] and [hi, x_max] in u
+    u1, w1 = _gl(u_min, lo**bb, _GL8)
     x1, f1 = _u_weight(u1, b, c)
     u3, w3 = _gl(hi**bb, u_max, _GL8)
     x3, f3 = _u_weight(u3, b, c)
-    # [lo, hi]: tan map around the centre, or u = x^beta when the window starts at x = 0
+    # [lo, hi] of the tan mode
     cc, hh = np.where(tan_mode, centre, 0.0)[..., None], np.where(tan_mode, half, 1.0)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
         t, wt = _gl(np.arctan((lo - cc[..., 0]) / hh[..., 0]), np.arctan((hi - cc[..., 0]) / hh[..., 0]), _GL24)
         xt = cc + hh * np.tan(t)
-        ft = np.where(xt > 0, radiator(np.where(xt > 0, xt, 0.5), s[..., None]), 0.0) * hh / np.cos(t) ** 2
-    u2, w2 = _gl(lo**bb, hi**bb, _GL24)
-    xu, fu = _u_weight(u2, b, c)
-    tm = tan_mode[..., None]
-    x2 = np.where(tm, xt, xu)
-    w2 = np.where(tm, wt * ft, w2 * fu)
-    x = np.concatenate([x1, x2, x3], axis=-1)
-    w = np.concatenate([w1 * f1, w2, w3 * f3], axis=-1)
+        ft = np.where(tan_mode[..., None], radiator(np.where(tan_mode[..., None], xt, 0.5), s[..., None]), 0.0)
+        ft = ft * hh / np.cos(t) ** 2
+    xt = np.where(tan_mode[..., None], xt, 0.5 * x_max[..., None])
+    x = np.concatenate([x1, xt, x3], axis=-1)
+    w = np.concatenate([w1 * f1, wt * ft, w3 * f3], axis=-1)
+    if not np.any(near):
+        return x, w
+    # near mode: geometric panels on [x_min, hi] (lo = x_min there, so the first part above is empty)
+    hn = np.where(near, half, 0.0)[..., None]
+    edges = np.concatenate([x_min[..., None], np.clip(hn * _NEAR_EDGES, x_min[..., None], hi[..., None]), hi[..., None]], axis=-1)
+    xs, ws = [], []
+    for k in range(edges.shape[-1] - 1):
+        uk, wk = _gl(edges[..., k] ** bb, edges[..., k + 1] ** bb, _GL8)
+        xk, fk = _u_weight(uk, b, c)
+        xs.append(np.where(near[..., None], xk, 0.5 * x_max[..., None]))
+        ws.append(np.where(near[..., None], wk * fk, 0.0))
+    x_near, w_near = np.concatenate(xs, axis=-1), np.concatenate(ws, axis=-1)
+    pad = x_near.shape[-1] - (x.shape[-1] - 8)
+    x = np.concatenate([x[..., :-8], np.broadcast_to(0.5 * x_max[..., None], s.shape + (pad,)), x3], axis=-1)
+    w = np.concatenate([w[..., :-8], np.zeros(s.shape + (pad,)), w3 * f3], axis=-1)
+    x = np.where(near[..., None], np.concatenate([x_near, x3], axis=-1), x)
+    w = np.where(near[..., None], np.concatenate([w_near, w3 * f3], axis=-1), w)
     return x, w
 
 

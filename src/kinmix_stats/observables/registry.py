@@ -94,6 +94,7 @@ _register(
 )
 _OPTIONAL_KINEMATICS = {"beam_spread", "energy_range", "isr_x_max"}
 _RANGE_OBSERVABLES = {"sigma_ee_ff", "AFB_ee_ff", "R_ratio"}  # accept energy_range and isr_x_max
+_ISR_OBSERVABLES = _RANGE_OBSERVABLES | {"dsigma_bhabha"}  # accept isr_x_max
 
 
 def observables() -> dict[str, str]:
@@ -109,7 +110,10 @@ def _prepare(model: ZPrime, sm: SMParameters | None) -> ZPrime:
 
 def _check_kinematics(spec: ObservableSpec, kinematics: Mapping) -> None:
     missing = [k for k in spec.kinematics if k not in kinematics]
-    optional = _OPTIONAL_KINEMATICS if spec.name in _RANGE_OBSERVABLES else {"beam_spread"}
+    optional = (
+        _OPTIONAL_KINEMATICS if spec.name in _RANGE_OBSERVABLES
+        else {"beam_spread", "isr_x_max"} if spec.name in _ISR_OBSERVABLES else {"beam_spread"}
+    )
     extra = [k for k in kinematics if k not in spec.kinematics and k not in optional]
     if missing or extra:
         raise ValueError(

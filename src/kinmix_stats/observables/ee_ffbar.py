@@ -13,6 +13,9 @@ differential Bhabha scattering, at tree level with gamma, Z and Z' exchange (see
   (GeV, scalar or one per energy). Only the Z' propagator is averaged, analytically through the
   Faddeeva function (:func:`.amplitudes.gaussian_average_propagator`), so a Z' much narrower than the
   spread is neither missed nor overestimated, at the cost of an unsmeared evaluation.
+* Initial-state radiation: optional ``isr_x_max`` (largest radiated fraction of s) convolves the Z' pieces of
+  sigma, A_FB, R and the Bhabha s-channel with the Kuraev-Fadin radiator (:mod:`.isr`,
+  :func:`.amplitudes.smeared_propagators`); needs ``beam_spread``.
 """
 
 from __future__ import annotations

@@ -518,7 +518,8 @@ def _coupling_parts(model: ZPrime, fermion: str, prop: np.ndarray):
     gl_f, gr_f = chiral_couplings_all(model, fermion)
     a_parts, b_parts = {}, {}
     for key, gi, gf in (("LL", gl_i, gl_f), ("RR", gr_i, gr_f), ("LR", gl_i, gr_f), ("RL", gr_i, gl_f)):
-        a_parts[key] = np.sum((gi[:, None, :2] * gf[:, None, :2]) * prop, axis=-1)
+        # the photon and Z terms added explicitly: bit-identical to np.sum over the last axis, ~5x faster
+        a_parts[key] = (gi[:, None, 0] * gf[:, None, 0]) * prop[..., 0] + (gi[:, None, 1] * gf[:, None, 1]) * prop[..., 1]
         b_parts[key] = (gi[:, 2] * gf[:, 2])[:, None]
     return a_parts, b_parts
 

@@ -37,6 +37,52 @@ def dask_client():
         conn.close()
 
 
+def test_synchronous_modes_agree(like):
+    """In-process (workers=1) and Dask's synchronous scheduler give the same bits for the same chunking.
+
+    Across chunk sizes the batched profile fits run BLAS kernels on differently shaped matrices, whose
+    summation order (and so the last bit) may differ with the numpy/OpenBLAS build; there the limits
+    must agree to rounding, not bit for bit.
+    """
+    a = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=1, workers=1)
+    b = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=1, scheduler="synchronous")
+    assert a == b
+    c = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=3, workers=1)
+    d = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=3, scheduler="synchronous")
+    assert c == d
+    assert c.status == a.status
+    for col in ("eps95_obs", "eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2"):
+        np.testing.assert_allclose(getattr(c, col), getattr(a, col), rtol=1e-12, atol=0, err_msg=col)
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"workers": 0}, "workers must be an integer >= 1"),
+        ({"workers": -2}, "workers must be an integer >= 1"),
+        ({"workers": 1.5}, "workers must be an integer"),
+        ({"workers": True}, "workers must be an integer"),
+        ({"scheduler": "localhost:8786"}, "not valid"),
+        ({"scheduler": ""}, "scheduler must be"),
+        ({"scheduler": "tcp://127.0.0.1:8786", "workers": 2}, "not both"),
+        ({"scheduler": "synchronous", "workers": 2}, "workers must be 1"),
+        ({"connect_timeout": 0.0}, "connect_timeout"),
+        ({"connect_timeout": float("nan")}, "connect_timeout"),
+    ],
+)
+def test_bad_execution_options(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        check_execution(**kwargs)
+
+
+def test_unreachable_scheduler_fails_fast(like):
+    t0 = time.perf_counter()
+    with pytest.raises(OSError, match=r"cannot connect to the Dask scheduler 'tcp://127\.0\.0\.1:9' within 1 s"):
+        scan(MASSES[:2], "narrow", ("cls",), likelihood=like, scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
+    assert time.perf_counter() - t0 < 15.0
+
+
+# ------------------------------------------------------- on one real cluster (last: it is stopped after them)
 def test_local_cluster_scan_equals_serial_bit_for_bit(like, dask_client):
     assert len(dask_client.scheduler_info()["workers"]) == 2
     serial = scan(MASSES, "wide", ("cls", "chi2"), likelihood=like, chunk=2)
@@ -82,48 +128,3 @@ def test_pyhf_scan_on_dask_workers_equals_in_process(dask_client):
     assert dask.metadata["engines"]["pyhf"]["optimizer"].startswith("pyhf minuit_optimizer")
     assert local.engine == dask.metadata["engines"]["pyhf"]
     assert set(dask.metadata["versions"]) == {"numpy", "scipy", "pyhf", "iminuit"}
-
-
-def test_synchronous_modes_agree(like):
-    """In-process (workers=1) and Dask's synchronous scheduler give the same bits for the same chunking.
-
-    Across chunk sizes the batched profile fits run BLAS kernels on differently shaped matrices, whose
-    summation order (and so the last bit) may differ with the numpy/OpenBLAS build; there the limits
-    must agree to rounding, not bit for bit.
-    """
-    a = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=1, workers=1)
-    b = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=1, scheduler="synchronous")
-    assert a == b
-    c = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=3, workers=1)
-    d = scan(MASSES[:3], "narrow", ("cls",), likelihood=like, chunk=3, scheduler="synchronous")
-    assert c == d
-    assert c.status == a.status
-    for col in ("eps95_obs", "eps95_exp_m2", "eps95_exp_m1", "eps95_exp", "eps95_exp_p1", "eps95_exp_p2"):
-        np.testing.assert_allclose(getattr(c, col), getattr(a, col), rtol=1e-12, atol=0, err_msg=col)
-
-
-@pytest.mark.parametrize(
-    "kwargs, needle",
-    [
-        ({"workers": 0}, "workers must be an integer >= 1"),
-        ({"workers": -2}, "workers must be an integer >= 1"),
-        ({"workers": 1.5}, "workers must be an integer"),
-        ({"workers": True}, "workers must be an integer"),
-        ({"scheduler": "localhost:8786"}, "not valid"),
-        ({"scheduler": ""}, "scheduler must be"),
-        ({"scheduler": "tcp://127.0.0.1:8786", "workers": 2}, "not both"),
-        ({"scheduler": "synchronous", "workers": 2}, "workers must be 1"),
-        ({"connect_timeout": 0.0}, "connect_timeout"),
-        ({"connect_timeout": float("nan")}, "connect_timeout"),
-    ],
-)
-def test_bad_execution_options(kwargs, needle):
-    with pytest.raises(ValueError, match=needle):
-        check_execution(**kwargs)
-
-
-def test_unreachable_scheduler_fails_fast(like):
-    t0 = time.perf_counter()
-    with pytest.raises(OSError, match=r"cannot connect to the Dask scheduler 'tcp://127\.0\.0\.1:9' within 1 s"):
-        scan(MASSES[:2], "narrow", ("cls",), likelihood=like, scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
-    assert time.perf_counter() - t0 < 15.0

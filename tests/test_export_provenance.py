@@ -82,6 +82,36 @@ def test_older_files_fall_back_to_the_cli_inputs(cdf_dir, cdf_like):
         likelihood_from_metadata(meta)
 
 
+def test_export_rebuilds_the_scanned_prediction_treatment(tmp_path):
+    """ISR, energy-range averaging and the two-state line shape are not in the catalogue hash: the metadata records
+    them and ``export --from`` rebuilds them (before, it used today's defaults: a curve scanned with isr=False or
+    the single-eigenstate pole observables was exported against another likelihood)."""
+    born = PrecisionLikelihood(datasets=SMALL, isr=False, energy_ranges=False, lineshape_window=0.0)
+    out = tmp_path / "born_scan"
+    out.mkdir()
+    write_limits_json(scan(MASSES, "wide", ("cls",), likelihood=born), out / "limits_wide.json")
+    meta = read_limits_json(out / "limits_wide.json").metadata
+    assert {k: meta["assumptions"][k] for k in ("isr", "energy_ranges", "lineshape_window_gev")} == {
+        "isr": False, "energy_ranges": False, "lineshape_window_gev": 0.0}
+    rebuilt = likelihood_from_metadata(meta)
+    assert (rebuilt.isr, rebuilt.energy_ranges, rebuilt.lineshape_window) == (False, False, 0.0)
+    res = CliRunner().invoke(cli, ["export", "--from", str(out), "--out", str(tmp_path / "cli")])
+    assert res.exit_code == 0, res.output
+    curve = read_limits_json(out / "limits_wide.json")
+    export_workspaces(curve, tmp_path / "explicit", likelihood=born)
+    export_workspaces(curve, tmp_path / "today", likelihood=PrecisionLikelihood(datasets=SMALL))
+    assert (tmp_path / "cli" / "patchset.json").read_bytes() == (tmp_path / "explicit" / "patchset.json").read_bytes()
+    # the line shape changes the Z-pole predictions: today's defaults would have exported other patches
+    assert (tmp_path / "cli" / "patchset.json").read_bytes() != (tmp_path / "today" / "patchset.json").read_bytes()
+
+
+def test_a_curve_without_its_prediction_treatment_is_refused(cdf_dir):
+    meta = json.loads(json.dumps(read_limits_json(cdf_dir / "limits_wide.json").metadata))
+    del meta["assumptions"]["isr"]
+    with pytest.raises(ValueError, match=r"isr missing under 'assumptions'.*pass likelihood="):
+        likelihood_from_metadata(meta)
+
+
 def test_export_refuses_a_curve_from_another_catalogue(cdf_dir, tmp_path):
     doc = json.loads((cdf_dir / "limits_wide.json").read_text())
     doc["metadata"]["catalogue_hash"] = "0" * 64

@@ -145,6 +145,19 @@ def test_incompatible_store_is_refused_and_untouched(like, tmp_path, change, nee
     assert path.read_bytes() == before
 
 
+def test_store_of_another_prediction_treatment_is_refused(like, tmp_path):
+    """ISR and the line shape are not in the catalogue hash: a store scanned without ISR is not resumed with it."""
+    from kinmix_stats.likelihood.precision import PrecisionLikelihood
+
+    path = tmp_path / "store.jsonl"
+    born = PrecisionLikelihood(datasets=[ds.name for ds in like.catalogue.datasets], isr=False)
+    scan(MASSES[:2], "wide", ("cls",), likelihood=born, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="cannot resume from .*predictions"):
+        scan(MASSES[:2], "wide", ("cls",), likelihood=like, checkpoint=path, resume=True)
+    assert path.read_bytes() == before
+
+
 def test_store_refuses_a_foreign_or_corrupt_file(like, tmp_path):
     key = store_key(like, "wide", ("cls",), MASSES)
     foreign = tmp_path / "notes.jsonl"

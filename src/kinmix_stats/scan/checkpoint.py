@@ -356,6 +356,9 @@ def store_key(
         "catalogue_hash": likelihood.catalogue.catalogue_hash(),
         "package_version": __version__,
         "beam_spread_rel": float(likelihood.beam_spread_rel),
+        # the prediction switches (not in the catalogue hash): a store made with another treatment is not resumed
+        "predictions": {"isr": bool(likelihood.isr), "energy_ranges": bool(likelihood.energy_ranges),
+                        "lineshape_window_gev": float(likelihood.lineshape_window)},
         "sm_parameters": [float(sm.alpha), float(sm.sin2_theta_w), float(sm.mz0), float(sm.alpha_s_mz)],
     }
     if model is not None:

@@ -11,7 +11,7 @@ import numpy as np
 from .. import __version__
 from ..likelihood.limits import default_likelihood
 from ..likelihood.methods import chi2_threshold
-from ..likelihood.precision import PrecisionLikelihood
+from ..likelihood.precision import PrecisionLikelihood, dark_photon_factory
 from ..model.dark_sector import width_label
 from ..model.spec import G_Z_DEFINITION, ModelSpec
 
@@ -74,6 +74,10 @@ def scan_metadata(
         "assumptions": {
             "beam_spread_rel": likelihood.beam_spread_rel,
             "beam_spread_note": "assumed relative c.m. energy spread (not a published value), smears narrow e+e- resonances",
+            # how the predictions were made (PrecisionLikelihood's switches): an export rebuilds exactly this
+            "isr": likelihood.isr,
+            "energy_ranges": likelihood.energy_ranges,
+            "lineshape_window_gev": likelihood.lineshape_window,
         },
     }
     if model is not None:
@@ -87,12 +91,15 @@ def scan_metadata(
     return meta
 
 _UNSET = object()
+#: the assumptions keys that record how the predictions were made (PrecisionLikelihood isr, energy_ranges, lineshape_window)
+_TREATMENT = ("isr", "energy_ranges", "lineshape_window_gev")
 
 def likelihood_from_metadata(metadata: dict[str, Any], spec: ModelSpec | None = None) -> PrecisionLikelihood:
     """Rebuild the likelihood a curve was scanned with from its ``metadata``.
 
     Uses the recorded ``datasets``, ``mw_choice`` (older files: ``inputs.mw_choice`` of the CLI, else the
-    default PDG 2024) and ``assumptions.beam_spread_rel``, with the dark-photon factory or ``spec``'s Z'
+    default PDG 2024), ``assumptions.beam_spread_rel`` and the prediction switches ``assumptions.isr``,
+    ``energy_ranges`` and ``lineshape_window_gev`` (a file without them is refused: it predates ISR by default), with the dark-photon factory or ``spec``'s Z'
     factory, and checks that the rebuilt catalogue has the recorded ``catalogue_hash``: a curve made from
     another catalogue (edited data files, another package version) is refused rather than exported against
     measurements it was not computed with.
@@ -102,16 +109,29 @@ def likelihood_from_metadata(metadata: dict[str, Any], spec: ModelSpec | None = 
     mw_choice = metadata.get("mw_choice", _UNSET)
     if mw_choice is _UNSET:
         mw_choice = (metadata.get("inputs") or {}).get("mw_choice", "PDG2024")
-    beam = (metadata.get("assumptions") or {}).get("beam_spread_rel", ASSUMED_BEAM_SPREAD_REL)
+    assumptions = metadata.get("assumptions") or {}
+    beam = assumptions.get("beam_spread_rel", ASSUMED_BEAM_SPREAD_REL)
+    missing = [key for key in _TREATMENT if key not in assumptions]
+    if missing:
+        raise ValueError(
+            f"the curve's metadata does not record how its predictions were made ({', '.join(missing)} missing under "
+            "'assumptions'; written before ISR became the default): rebuilding it with today's defaults could export "
+            "a likelihood it was not scanned with; pass likelihood= (or rescan)"
+        )
+    isr, ranges = bool(assumptions["isr"]), bool(assumptions["energy_ranges"])
+    window = float(assumptions["lineshape_window_gev"])
     datasets = metadata.get("datasets")
     default = default_likelihood()
     all_datasets = [ds.name for ds in default.catalogue.datasets]
-    if spec is None and mw_choice == "PDG2024" and beam == ASSUMED_BEAM_SPREAD_REL and datasets in (None, all_datasets):
+    same_switches = (isr, ranges, window) == (default.isr, default.energy_ranges, default.lineshape_window)
+    if (spec is None and mw_choice == "PDG2024" and beam == ASSUMED_BEAM_SPREAD_REL and same_switches
+            and datasets in (None, all_datasets)):
         like = default
-    elif spec is None:
-        like = PrecisionLikelihood(datasets=datasets, mw_choice=mw_choice, beam_spread_rel=beam)
     else:
-        like = spec.likelihood(datasets=datasets, mw_choice=mw_choice, beam_spread_rel=beam)
+        like = PrecisionLikelihood(
+            datasets=datasets, mw_choice=mw_choice, beam_spread_rel=beam, isr=isr, energy_ranges=ranges,
+            lineshape_window=window, model_factory=dark_photon_factory if spec is None else spec.factory(),
+        )
     recorded = metadata.get("catalogue_hash")
     rebuilt = like.catalogue.catalogue_hash()
     if recorded is not None and recorded != rebuilt:

@@ -227,6 +227,11 @@ def test_tabulated_rows_do_not_depend_on_which_masses_were_computed_together(wid
     masses = np.array([34.0, 34.85, 36.69, 40.0, 41.4, 55.0, 57.77, 170.0, 188.6, 189.0])
     amplitudes._ISR_CACHE.clear()
     together = smeared_propagators(km.DarkPhoton(masses, 3e-3, width=width), s, spread, rng, x_max)
+    amplitudes._ISR_CACHE.clear()
+    with pytest.MonkeyPatch.context() as mp:  # convolved in blocks of 3 rows (bounds the memory of a scan's first pass)
+        mp.setattr(amplitudes, "_ISR_BLOCK_ROWS", 3)
+        blocked = smeared_propagators(km.DarkPhoton(masses, 3e-3, width=width), s, spread, rng, x_max)
+    assert blocked.s_p.tobytes() == together.s_p.tobytes() and blocked.s_p2.tobytes() == together.s_p2.tobytes()
     for i, m in enumerate(masses):
         amplitudes._ISR_CACHE.clear()
         alone = smeared_propagators(km.DarkPhoton(np.array([m]), 3e-3, width=width), s, spread, rng, x_max)

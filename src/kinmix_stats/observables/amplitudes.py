@@ -321,6 +321,8 @@ class _IsrTable:
 #: ISR corrections per (energies, spreads, ranges, x_max) group; cleared when they hold more than _ISR_CACHE_MAX rows
 _ISR_CACHE: dict[bytes, _IsrTable] = {}
 _ISR_CACHE_MAX = 200_000
+#: rows of missing corrections convolved at once (bounds the temporaries of :func:`_isr_pieces`)
+_ISR_BLOCK_ROWS = 256
 #: tabulation widths: "zero" and the end of the linear range, in units of the smallest relative spread of the group
 #: times the Z' mass; above it 2^(k/16) GeV (steps of 4.4 %, interpolated linearly in log2 Gamma)
 _WIDTH_ZERO_SPREADS = 1e-6
@@ -391,17 +393,24 @@ def _isr_correction(s, spread, rng, x_max, mzp, gzp):
     keys = [list(zip(m_list, g_nodes[valid, j].tolist(), strict=True)) for j in range(2)]
     missing = sorted({k for kk in keys for k in kk if k not in table.index})
     if missing:
-        mm = np.array([k[0] for k in missing])[:, None]
-        gg = np.array([k[1] for k in missing])[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q_isr, _, done = _isr_pieces(s, spread, rng, x_max, mm, gg)
-            ri, ci = np.nonzero(done)
-            delta = np.zeros(done.shape, dtype=complex)
-            delta[ri, ci] = q_isr[ri, ci] - _born_pairs(np.sqrt(s), spread, rng, mm[ri, 0], gg[ri, 0], ci)
+        # in blocks of rows: the convolution's temporaries scale with rows x energies x nodes (each row is computed
+        # alone, so the blocking changes no bit; unblocked, the first pass of a scan doubled its peak memory)
+        deltas, dones = [], []
+        for lo in range(0, len(missing), _ISR_BLOCK_ROWS):
+            block = missing[lo : lo + _ISR_BLOCK_ROWS]
+            mm = np.array([k[0] for k in block])[:, None]
+            gg = np.array([k[1] for k in block])[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q_isr, _, done = _isr_pieces(s, spread, rng, x_max, mm, gg)
+                ri, ci = np.nonzero(done)
+                delta = np.zeros(done.shape, dtype=complex)
+                delta[ri, ci] = q_isr[ri, ci] - _born_pairs(np.sqrt(s), spread, rng, mm[ri, 0], gg[ri, 0], ci)
+            deltas.append(delta)
+            dones.append(done)
         start = len(table.index)
         table.index.update({k: start + j for j, k in enumerate(missing)})
-        table.delta = np.concatenate([table.delta, delta])
-        table.done = np.concatenate([table.done, done])
+        table.delta = np.concatenate([table.delta, *deltas])
+        table.done = np.concatenate([table.done, *dones])
     delta = np.zeros((masses.size, s.size), dtype=complex)
     done = np.zeros((masses.size, s.size), dtype=bool)
     for j in range(2):

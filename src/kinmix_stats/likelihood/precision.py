@@ -61,13 +61,13 @@ radiator flux, i.e. to the Z' excess relative to the SM. Per dataset:
   Z' signal would enter that correction like the radiated SM events, within each experiment's cuts on visible
   energy, which our sources do not give. ASSUMPTION: the LEP-II x_max is used.
 * R-ratio entries averaged over an energy range: the range average is convolved too (same assumption), with its
-  edges resolved on both sides (:func:`kinmix_stats.observables.amplitudes._isr_pieces`; tested against the range
+  edges resolved on both sides (:func:`kinmix_stats.observables.isr_convolution._isr_pieces`; tested against the range
   average of the pointwise convolution, tests/test_isr.py).
 * LEP-II Bhabha (arXiv:1302.3415, ratios to BHWIDE, which includes ISR): the s-channel Z' pieces are convolved with
   the same x_max (ASSUMPTION: the LEP-II ff cut; the Bhabha selection's acollinearity cut is not in our sources); the
   t-channel and SM parts are taken at the nominal energy as before.
 The convolution is done only where the Z' is resonant within reach of the radiator and tabulated per mass and
-width (:func:`kinmix_stats.observables.amplitudes._isr_correction`), which keeps the default scan within 2x of
+width (:func:`kinmix_stats.observables.isr_convolution.isr_correction`), which keeps the default scan within 2x of
 the treatment before issue #14 (measured by validation/isr_spikes.py, validation/REPORT.md). Effect: a narrow Z' on a measured
 energy is lowered by ~(2 spread/sqrt(s))^beta (x0.55-0.65) and its limit weakens; a Z' a few per cent below a
 measured energy is produced by radiative return and its limit strengthens. ``isr=False`` restores the Born

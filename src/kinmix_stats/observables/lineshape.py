@@ -58,9 +58,10 @@ import numpy as np
 from ..inputs.fermions import FERMIONS, QUARKS
 from ..inputs.sm import HBARC2_GEV2_PB, PDG, SMParameters
 from ..model.vector_boson import ZPrime
-from .amplitudes import chiral_couplings_all, gaussian_average_propagator
+from .amplitudes import chiral_couplings_all
 from .ee_ffbar import FINAL_STATES, qcd_k_factor
 from .isr import isr_beta, radiator, soft_coefficient
+from .smearing import gaussian_average_propagator
 from .two_state import off_diagonal_width
 
 __all__ = [
